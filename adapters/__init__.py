@@ -1,0 +1,1 @@
+"""Built-in adapters; each subpackage is one backend."""

@@ -1,0 +1,3 @@
+import convoport
+def test_x() -> None:
+    assert convoport.__version__
