@@ -1,3 +1,5 @@
 """convoport"""
+
 from convoport._version import __version__
+
 __all__ = ["__version__"]

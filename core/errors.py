@@ -78,16 +78,15 @@ class UnsupportedOperation(ConvoportError):
         message = f"{provider} does not support {capability}"
         if detail:
             message += f": {detail}"
-        super().__init__(
-            message, hint=f"run 'convoport providers' to see what {provider} supports"
-        )
+        super().__init__(message, hint=f"run 'convoport providers' to see what {provider} supports")
 
 
 class LiveSessionError(ConvoportError):
     """A live session could not go on (reconnects exhausted, protocol violated, expired)."""
 
-    def __init__(self, message: str, *, provider: str, session_id: str | None = None,
-                 hint: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, provider: str, session_id: str | None = None, hint: str | None = None
+    ) -> None:
         self.provider = provider
         self.session_id = session_id
         super().__init__(message, hint=hint)
@@ -278,8 +277,8 @@ def body_excerpt(body: bytes | str | None, redactor: Redactor | None = None) -> 
 __all__ = [
     "ArchiveError",
     "AuthenticationError",
-    "Conflict",
     "ConfigError",
+    "Conflict",
     "ConvoportError",
     "ConvoportWarning",
     "InvalidRequest",

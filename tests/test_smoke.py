@@ -1,3 +1,5 @@
 import convoport
+
+
 def test_x() -> None:
     assert convoport.__version__
