@@ -1,0 +1,216 @@
+"""The adapter SPI: what a backend implements.
+
+An adapter is a subclass of :class:`Adapter` that declares, in its class body, its ``name``, its
+``capabilities`` and its ``config_class``, and implements the primitives for the capabilities it
+declares. Nothing else: argument checks, capability checks, pagination, retries, error mapping
+and the sync twin all live in core (:class:`convoport.AsyncClient`).
+
+Primitives (all ``async``; ``session_id`` is the vendor's id as a string):
+
+====================================  =====================  ===================================
+primitive                             capability             returns
+====================================  =====================  ===================================
+``_list_sessions_page(q, cursor, n)`` ``catalog.list``       ``Page[Session]`` (``cursor`` None
+                                                             on the first call; ``n`` page size)
+``_get_session(session_id)``          ``catalog.get``        ``Session``
+``_delete_session(session_id)``       ``catalog.delete``     ``None``
+``_list_recordings(session_id)``      ``recordings``         ``list[Recording]``
+``_open_recording(session_id, rec)``  ``recordings``         async context manager of
+                                                             ``RecordingStream``
+``_get_transcript(session_id)``       ``transcripts``        ``Transcript``
+``_get_summary(session_id)``          ``summaries``          ``Summary``
+``_list_participants(session_id)``    ``participants``       ``list[Participant]``
+``_list_chat(session_id)``            ``chat``               ``list[ChatMessage]``
+``_start_live(options)``              ``live.ingest``        a started ``LiveSessionBase``
+``_analyze(media, options)``          ``batch.ingest``       ``IngestResult``
+====================================  =====================  ===================================
+
+Hooks with defaults: ``_sandbox_options(cls)`` (the options that wire the adapter to its
+in-process emulator), ``aclose()``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+import httpx
+
+from convoport._redact import Redactor
+from convoport.capabilities import Capabilities, Capability
+from convoport.config import secret_values
+from convoport.http import ErrorParser, HttpClient, RetryPolicy
+from convoport.live import IngestResult, LiveOptions, LiveSessionBase
+from convoport.model import (
+    ChatMessage,
+    Participant,
+    Recording,
+    Session,
+    SessionQuery,
+    Summary,
+    Transcript,
+)
+from convoport.pagination import Cursor, Page
+
+if TYPE_CHECKING:
+    from convoport.media import MediaSource
+
+
+class RecordingStream(abc.ABC):
+    """An open recording: its metadata and its bytes, read in chunks."""
+
+    recording: Recording
+
+    @abc.abstractmethod
+    def aiter_bytes(self, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
+        """The media bytes in chunks of at most ``chunk_size`` bytes."""
+
+
+@attrs.frozen(kw_only=True)
+class ConnectOptions:
+    """Options every adapter accepts besides its own config.
+
+    ``transport``/``client`` inject the HTTP machinery (tests, proxies, the emulators);
+    ``timeout`` is seconds; ``retry`` the retry policy.
+    """
+
+    transport: httpx.AsyncBaseTransport | None = None
+    client: httpx.AsyncClient | None = None
+    timeout: float | None = None
+    retry: RetryPolicy | None = None
+    sandbox: bool = False
+    extra: dict[str, Any] = attrs.field(factory=dict)
+
+
+#: Which primitive serves each capability (the kit checks declared ones are implemented).
+PRIMITIVES: dict[Capability, tuple[str, ...]] = {
+    Capability.CATALOG_LIST: ("_list_sessions_page",),
+    Capability.CATALOG_GET: ("_get_session",),
+    Capability.CATALOG_DELETE: ("_delete_session",),
+    Capability.RECORDINGS: ("_list_recordings", "_open_recording"),
+    Capability.TRANSCRIPTS: ("_get_transcript",),
+    Capability.SUMMARIES: ("_get_summary",),
+    Capability.PARTICIPANTS: ("_list_participants",),
+    Capability.CHAT: ("_list_chat",),
+    Capability.LIVE_INGEST: ("_start_live",),
+    Capability.BATCH_INGEST: ("_analyze",),
+    Capability.ARCHIVE_SINK: ("_write_session",),
+}
+
+
+class Adapter:
+    """Base class of every backend adapter.
+
+    Class attributes a subclass sets:
+
+    * ``name`` — the provider name users pass to ``connect`` (``"gladia"``);
+    * ``display_name`` — for tables (``"Gladia live v2"``);
+    * ``capabilities`` — a :class:`Capabilities` value;
+    * ``config_class`` — an attrs class built with :func:`convoport.config.setting`;
+    * ``default_page_size`` — items per page when the caller does not say;
+    * ``target_option`` — the config field set by ``connect("name:TARGET")`` (``local:PATH``).
+    """
+
+    name: ClassVar[str] = ""
+    display_name: ClassVar[str] = ""
+    capabilities: ClassVar[Capabilities] = Capabilities()
+    config_class: ClassVar[type[Any]]
+    default_page_size: ClassVar[int] = 50
+    max_page_size: ClassVar[int] = 100
+    target_option: ClassVar[str | None] = None
+
+    def __init__(self, config: Any, options: ConnectOptions | None = None) -> None:
+        self.config = config
+        self.options = options or ConnectOptions()
+        self.redactor = Redactor(secret_values(config))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r})"
+
+    def make_http(
+        self,
+        *,
+        base_url: str,
+        credentials: dict[str, str] | None = None,
+        error_parser: ErrorParser | None = None,
+        timeout: float = 30.0,
+        retry: RetryPolicy | None = None,
+    ) -> HttpClient:
+        """An :class:`HttpClient` wired to the injected transport/client and retry policy."""
+        return HttpClient(
+            provider=self.name,
+            base_url=base_url,
+            credentials=credentials,
+            client=self.options.client,
+            transport=self.options.transport,
+            timeout=self.options.timeout or timeout,
+            retry=self.options.retry or retry,
+            error_parser=error_parser,
+            redactor=self.redactor,
+        )
+
+    @classmethod
+    def _sandbox_options(cls) -> dict[str, Any]:
+        """Config options and ``transport`` that connect to the in-process emulator, seeded
+        with demo data. Adapters with an emulator override this."""
+        from convoport.errors import ConfigError
+
+        raise ConfigError(f"{cls.name} has no sandbox emulator")
+
+    async def aclose(self) -> None:
+        """Releases connections."""
+
+    # -- primitives (override what the capabilities declare) --------------------------------
+
+    async def _list_sessions_page(
+        self, query: SessionQuery, cursor: Cursor | None, page_size: int
+    ) -> Page[Session]:
+        raise NotImplementedError
+
+    async def _get_session(self, session_id: str) -> Session:
+        raise NotImplementedError
+
+    async def _delete_session(self, session_id: str) -> None:
+        raise NotImplementedError
+
+    async def _list_recordings(self, session_id: str) -> list[Recording]:
+        raise NotImplementedError
+
+    def _open_recording(
+        self, session_id: str, recording: Recording
+    ) -> AbstractAsyncContextManager[RecordingStream]:
+        raise NotImplementedError
+
+    async def _get_transcript(self, session_id: str) -> Transcript:
+        raise NotImplementedError
+
+    async def _get_summary(self, session_id: str) -> Summary:
+        raise NotImplementedError
+
+    async def _list_participants(self, session_id: str) -> list[Participant]:
+        raise NotImplementedError
+
+    async def _list_chat(self, session_id: str) -> list[ChatMessage]:
+        raise NotImplementedError
+
+    async def _start_live(self, options: LiveOptions) -> LiveSessionBase:
+        raise NotImplementedError
+
+    async def _analyze(self, media: MediaSource, options: LiveOptions) -> IngestResult:
+        raise NotImplementedError
+
+    @classmethod
+    def implemented(cls, capability: Capability) -> bool:
+        """Whether the class overrides every primitive the capability needs."""
+        for primitive in PRIMITIVES[capability]:
+            mine: Callable[..., Any] | None = getattr(cls, primitive, None)
+            base: Callable[..., Any] | None = getattr(Adapter, primitive, None)
+            if mine is None or mine is base:
+                return False
+        return True
+
+
+__all__ = ["PRIMITIVES", "Adapter", "ConnectOptions", "RecordingStream"]

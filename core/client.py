@@ -1,0 +1,360 @@
+"""The async client: the user API over any adapter.
+
+Every public method lives here once: it checks the capability (``UnsupportedOperation`` before
+any I/O), checks its arguments, calls the adapter's primitive, and turns any surprise from
+a vendor payload (``KeyError``, ``ValueError`` …) into ``MalformedResponse``. The sync twin
+(:mod:`convoport.sync`) has the same methods with the same signatures.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Self, TypeVar
+
+import cattrs
+
+from convoport.adapter import Adapter, RecordingStream
+from convoport.capabilities import Capabilities, Capability, QueryFilter
+from convoport.errors import (
+    ConfigError,
+    ConvoportError,
+    MalformedResponse,
+    NotFound,
+    UnsupportedOperation,
+)
+from convoport.live import IngestResult, LiveOptions, LiveSessionBase
+from convoport.media import MediaInput, MediaSource
+from convoport.model import (
+    ChatMessage,
+    Participant,
+    Recording,
+    Session,
+    SessionQuery,
+    SessionRef,
+    Summary,
+    Transcript,
+)
+from convoport.pagination import Cursor, Page, paginate
+
+T = TypeVar("T")
+logger = logging.getLogger("convoport")
+
+#: A session given by id, by ``"provider:id"`` reference, or as a ``Session``.
+SessionLike = str | SessionRef | Session
+
+_TRANSLATION_ERRORS = (
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    IndexError,
+    cattrs.BaseValidationError,
+)
+
+
+class AsyncClient:
+    """A connection to one backend. Use it as an async context manager (or call
+    :meth:`aclose`), which closes its connections.
+
+    Obtain one with :func:`convoport.connect`.
+    """
+
+    def __init__(self, adapter: Adapter) -> None:
+        self._adapter = adapter
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"AsyncClient(provider={self.provider!r})"
+
+    @property
+    def provider(self) -> str:
+        """The backend's name (``"gladia"``)."""
+        return self._adapter.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        """What the backend declares it can do."""
+        return self._adapter.capabilities
+
+    @property
+    def adapter(self) -> Adapter:
+        """The adapter (for adapter-specific extensions documented by each adapter)."""
+        return self._adapter
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Closes the backend's connections. Safe to call twice."""
+        if not self._closed:
+            self._closed = True
+            await self._adapter.aclose()
+
+    # -- catalog --------------------------------------------------------------------------
+
+    async def list_sessions(
+        self,
+        query: SessionQuery | None = None,
+        *,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncIterator[Session]:
+        """Every session matching ``query``, newest pages as the vendor orders them, each
+        session once. ``page_size`` is items per request (capped by the adapter);
+        ``limit`` stops after that many sessions."""
+        self._require(Capability.CATALOG_LIST)
+        query = query or SessionQuery()
+        if limit is not None and limit < 0:
+            raise ConfigError(f"limit must be >= 0, got {limit}")
+        if limit == 0:
+            return
+        size = page_size or self._adapter.default_page_size
+        if size < 1:
+            raise ConfigError(f"page_size must be >= 1, got {page_size}")
+        size = min(size, self._adapter.max_page_size)
+        local_filter = self._local_filters(query)
+
+        async def fetch(cursor: Cursor | None) -> Page[Session]:
+            return await self._call(
+                "list sessions", lambda: self._adapter._list_sessions_page(query, cursor, size)
+            )
+
+        count = 0
+        async for session in paginate(fetch, provider=self.provider, key=lambda s: s.id):
+            if local_filter and not query.matches(session):
+                continue
+            yield session
+            count += 1
+            if limit is not None and count >= limit:
+                return
+
+    def _local_filters(self, query: SessionQuery) -> bool:
+        """Whether some filter in ``query`` must be applied here (the backend does not)."""
+        declared = self._adapter.capabilities.filters
+        if query.search is not None and QueryFilter.SEARCH not in declared:
+            raise UnsupportedOperation(
+                f"filter {QueryFilter.SEARCH.value}",
+                self.provider,
+                detail="this backend has no free-text search",
+            )
+        used = {
+            QueryFilter.CREATED_AFTER: query.created_after is not None,
+            QueryFilter.CREATED_BEFORE: query.created_before is not None,
+            QueryFilter.CREATED_ON: query.created_on is not None,
+            QueryFilter.STATUS: query.statuses is not None,
+            QueryFilter.METADATA: bool(query.metadata),
+        }
+        return any(on and f not in declared for f, on in used.items())
+
+    async def get_session(self, session: SessionLike) -> Session:
+        """One session by id or reference. Missing: ``NotFound``."""
+        self._require(Capability.CATALOG_GET)
+        sid = self._session_id(session)
+        return await self._call("get session", lambda: self._adapter._get_session(sid))
+
+    async def delete_session(self, session: SessionLike) -> None:
+        """Deletes a session and what the vendor stores with it."""
+        self._require(Capability.CATALOG_DELETE)
+        sid = self._session_id(session)
+        await self._call("delete session", lambda: self._adapter._delete_session(sid))
+
+    # -- artifacts ------------------------------------------------------------------------
+
+    async def list_recordings(self, session: SessionLike) -> list[Recording]:
+        """The media files of a session (possibly none)."""
+        self._require(Capability.RECORDINGS)
+        sid = self._session_id(session)
+        return await self._call("list recordings", lambda: self._adapter._list_recordings(sid))
+
+    def open_recording(
+        self, session: SessionLike, recording_id: str | None = None
+    ) -> AbstractAsyncContextManager[RecordingStream]:
+        """Opens a recording for streaming (the first one when ``recording_id`` is None)::
+
+        async with client.open_recording("abc") as rec:
+            async for chunk in rec.aiter_bytes():
+                ...
+        """
+        self._require(Capability.RECORDINGS)
+        sid = self._session_id(session)
+        return self._open_recording(sid, recording_id)
+
+    @asynccontextmanager
+    async def _open_recording(
+        self, sid: str, recording_id: str | None
+    ) -> AsyncIterator[RecordingStream]:
+        recording = await self._pick_recording(sid, recording_id)
+        try:
+            cm = self._adapter._open_recording(sid, recording)
+            stream = await cm.__aenter__()
+        except ConvoportError:
+            raise
+        except _TRANSLATION_ERRORS as exc:
+            raise self._malformed("open recording", exc) from exc
+        try:
+            yield stream
+        except BaseException as exc:
+            if not await cm.__aexit__(type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            await cm.__aexit__(None, None, None)
+
+    async def _pick_recording(self, sid: str, recording_id: str | None) -> Recording:
+        recordings = await self.list_recordings(sid)
+        if recording_id is None:
+            if not recordings:
+                raise NotFound(f"session {sid} has no recording", provider=self.provider)
+            return recordings[0]
+        for recording in recordings:
+            if recording.id == recording_id:
+                return recording
+        raise NotFound(
+            f"session {sid} has no recording {recording_id!r}",
+            provider=self.provider,
+            hint="available: " + (", ".join(r.id for r in recordings) or "none"),
+        )
+
+    async def download_recording(
+        self,
+        session: SessionLike,
+        destination: str | os.PathLike[str] | IO[bytes],
+        *,
+        recording_id: str | None = None,
+    ) -> Recording:
+        """Streams a recording to a path or binary file object, in constant memory.
+
+        A path is written to ``<path>.part`` and renamed when complete, so a failed download
+        never leaves a truncated file under the final name. Returns the recording with
+        ``size`` set to the bytes written.
+        """
+        self._require(Capability.RECORDINGS)
+        sid = self._session_id(session)
+        written = 0
+        async with self._open_recording(sid, recording_id) as stream:
+            if isinstance(destination, (str, os.PathLike)):
+                final = Path(destination)
+                partial = final.with_name(final.name + ".part")
+                try:
+                    with partial.open("wb") as fh:
+                        async for chunk in stream.aiter_bytes():
+                            fh.write(chunk)
+                            written += len(chunk)
+                    partial.replace(final)
+                finally:
+                    partial.unlink(missing_ok=True)
+            else:
+                async for chunk in stream.aiter_bytes():
+                    destination.write(chunk)
+                    written += len(chunk)
+            recording = stream.recording
+        import attrs
+
+        return attrs.evolve(recording, size=written)
+
+    async def get_transcript(self, session: SessionLike) -> Transcript:
+        """The session's transcript."""
+        self._require(Capability.TRANSCRIPTS)
+        sid = self._session_id(session)
+        return await self._call("get transcript", lambda: self._adapter._get_transcript(sid))
+
+    async def get_summary(self, session: SessionLike) -> Summary:
+        """The session's summary. None produced: ``NotFound``."""
+        self._require(Capability.SUMMARIES)
+        sid = self._session_id(session)
+        return await self._call("get summary", lambda: self._adapter._get_summary(sid))
+
+    async def list_participants(self, session: SessionLike) -> list[Participant]:
+        """Who took part in the session."""
+        self._require(Capability.PARTICIPANTS)
+        sid = self._session_id(session)
+        return await self._call("list participants", lambda: self._adapter._list_participants(sid))
+
+    async def list_chat(self, session: SessionLike) -> list[ChatMessage]:
+        """The chat messages sent during the session, in time order."""
+        self._require(Capability.CHAT)
+        sid = self._session_id(session)
+        return await self._call("list chat", lambda: self._adapter._list_chat(sid))
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    async def start_live(self, options: LiveOptions | None = None) -> LiveSessionBase:
+        """Starts a live session; use the handle as an async context manager."""
+        self._require(Capability.LIVE_INGEST)
+        opts = options or LiveOptions()
+        return await self._call("start live session", lambda: self._adapter._start_live(opts))
+
+    async def analyze(
+        self, media: MediaInput | MediaSource, options: LiveOptions | None = None
+    ) -> IngestResult:
+        """Sends a recording (path, bytes or byte chunks, streamed) for batch analysis."""
+        self._require(Capability.BATCH_INGEST)
+        source = MediaSource.of(media)
+        opts = options or LiveOptions()
+        return await self._call("analyze", lambda: self._adapter._analyze(source, opts))
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _require(self, capability: Capability) -> None:
+        if self._closed:
+            raise ConfigError(f"this {self.provider} client is closed")
+        if capability not in self._adapter.capabilities.ports:
+            raise UnsupportedOperation(capability.value, self.provider)
+
+    def _session_id(self, session: SessionLike) -> str:
+        if isinstance(session, Session):
+            if session.provider != self.provider:
+                raise ConfigError(
+                    f"session {session.ref} belongs to {session.provider}, not {self.provider}"
+                )
+            return session.id
+        if isinstance(session, SessionRef):
+            if session.provider != self.provider:
+                raise ConfigError(
+                    f"session {session} belongs to {session.provider}, not {self.provider}"
+                )
+            return session.id
+        if not isinstance(session, str) or not session.strip():
+            raise ConfigError(f"a session id must be a non-empty string, got {session!r}")
+        if "\x00" in session:
+            raise ConfigError("a session id cannot contain NUL")
+        return session
+
+    async def _call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await fn()
+        except ConvoportError:
+            raise
+        except NotImplementedError:
+            raise UnsupportedOperation(
+                what, self.provider, detail="declared but not implemented by the adapter"
+            ) from None
+        except _TRANSLATION_ERRORS as exc:
+            raise self._malformed(what, exc) from exc
+
+    def _malformed(self, what: str, exc: BaseException) -> MalformedResponse:
+        detail = str(exc)
+        if isinstance(exc, cattrs.BaseValidationError):
+            detail = "; ".join(cattrs.transform_error(exc)) or detail
+        logger.debug("%s: %s failed to translate", self.provider, what, exc_info=True)
+        return MalformedResponse(
+            f"could not read the answer to {what}: {type(exc).__name__}: "
+            f"{self._adapter.redactor.text(detail)[:300]}",
+            provider=self.provider,
+            hint="the vendor's API may have changed; run with --debug and report it",
+        )
+
+
+__all__ = ["AsyncClient", "SessionLike"]

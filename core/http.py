@@ -1,0 +1,575 @@
+"""The HTTP layer every adapter talks through.
+
+:class:`HttpClient` wraps an injected ``httpx.AsyncClient`` (or builds one over an injected
+transport) and adds what each vendor would otherwise re-implement:
+
+* a base URL and credential headers that are sent **only** to the base URL's origin — a
+  pre-signed download link on another host, or a redirect to one, never sees the key;
+* timeouts (seconds) and retries with tenacity: only for requests that are safe to repeat
+  (GET, HEAD, OPTIONS, PUT, DELETE, or a request the adapter marks ``retry=True`` such as a
+  chunk upload by sequence number; a request that never left the machine — a connect
+  error — is always safe), only on retryable errors, honouring ``Retry-After`` up to a cap,
+  otherwise jittered exponential backoff;
+* the one status-code table (:mod:`convoport.errors`) plus a hook for the vendor's error
+  envelope (:data:`ErrorParser`);
+* streaming responses that never buffer the whole body;
+* stdlib logging (logger ``convoport.http``) with secrets removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json as jsonlib
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import attrs
+import httpx
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+)
+
+from convoport._redact import Redactor
+from convoport._version import __version__
+from convoport.errors import (
+    MalformedResponse,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    body_excerpt,
+    error_class_for_status,
+    is_retryable_status,
+    parse_retry_after,
+)
+
+logger = logging.getLogger("convoport.http")
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS = 5
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
+USER_AGENT = f"convoport/{__version__}"
+
+
+@attrs.frozen(kw_only=True)
+class RetryPolicy:
+    """How a client repeats failed requests.
+
+    ``attempts`` counts every try (1 = never retry). Backoff before try *n* is a random time in
+    ``[0, min(backoff_max, backoff_base * 2**(n-1))]`` seconds ("full jitter"). A
+    ``Retry-After`` up to ``retry_after_cap`` seconds is waited exactly; a longer one is not
+    waited at all: the ``RateLimited`` error is raised with its ``retry_after``.
+    """
+
+    attempts: int = attrs.field(default=4, validator=attrs.validators.ge(1))
+    backoff_base: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
+    backoff_max: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
+    retry_after_cap: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+
+
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+@attrs.frozen(kw_only=True)
+class ErrorInfo:
+    """What an adapter's error-envelope hook read from an error response.
+
+    ``error_class`` overrides the status table for a documented vendor quirk (Gladia answers
+    403 when a job is not deletable *yet*: that is a ``Conflict``); ``hint`` tells the user
+    what to do.
+    """
+
+    message: str | None = None
+    request_id: str | None = None
+    code: str | None = None
+    error_class: type[ProviderError] | None = None
+    retryable: bool | None = None
+    hint: str | None = None
+    details: dict[str, Any] = attrs.field(factory=dict)
+
+
+#: An adapter's error-envelope hook: (response, body bytes) -> what it could read, or None.
+ErrorParser = Callable[[httpx.Response, bytes], ErrorInfo | None]
+
+
+def default_error_parser(response: httpx.Response, body: bytes) -> ErrorInfo | None:
+    """Reads the common envelopes: ``message``, FastAPI ``detail`` (string, list of
+    ``{msg, loc}``, or object), ``error`` (string or object), ``errors[*].message``."""
+    try:
+        data = jsonlib.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    message = _message_from(data)
+    request_id = data.get("request_id") or data.get("requestId")
+    code = data.get("code")
+    return ErrorInfo(
+        message=message,
+        request_id=str(request_id) if request_id else None,
+        code=str(code) if code is not None else None,
+    )
+
+
+def _message_from(data: Mapping[str, Any]) -> str | None:
+    for key in ("message", "detail", "error", "errors", "msg", "title"):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, str):
+            return value
+        if isinstance(value, Mapping):
+            inner = _message_from(value)
+            if inner:
+                return inner
+        if isinstance(value, list) and value:
+            parts = []
+            for item in value[:5]:
+                if isinstance(item, str):
+                    parts.append(item)
+                elif isinstance(item, Mapping):
+                    text = item.get("msg") or item.get("message")
+                    loc = item.get("loc")
+                    if text and isinstance(loc, list):
+                        text = f"{'.'.join(str(x) for x in loc)}: {text}"
+                    if text:
+                        parts.append(str(text))
+            if parts:
+                return "; ".join(parts)
+    return None
+
+
+class StreamedResponse:
+    """A response whose body is read in chunks. Transport failures while reading become
+    ``ProviderUnavailable``; the body is never held in memory whole."""
+
+    def __init__(self, response: httpx.Response, client: HttpClient) -> None:
+        self.response = response
+        self._client = client
+
+    @property
+    def status_code(self) -> int:
+        return self.response.status_code
+
+    @property
+    def headers(self) -> httpx.Headers:
+        return self.response.headers
+
+    @property
+    def url(self) -> str:
+        return str(self.response.url)
+
+    async def aiter_bytes(self, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
+        """The body in chunks of at most ``chunk_size`` bytes."""
+        try:
+            async for chunk in self.response.aiter_bytes(chunk_size):
+                yield chunk
+        except httpx.HTTPError as exc:
+            raise self._client.transport_error(exc, self.response.request) from None
+
+
+class HttpClient:
+    """One vendor's HTTP access. Construct it in the adapter; close it with ``aclose()``.
+
+    ``credentials`` are headers (``{"x-gladia-key": key}``) added only to requests whose
+    origin (scheme, host, port) is the base URL's. ``client`` is an injected
+    ``httpx.AsyncClient`` (not closed here); otherwise one is built over ``transport``.
+    ``timeout`` is seconds (or an ``httpx.Timeout``).
+    """
+
+    def __init__(
+        self,
+        *,
+        provider: str,
+        base_url: str,
+        credentials: Mapping[str, str] | None = None,
+        client: httpx.AsyncClient | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        retry: RetryPolicy | None = None,
+        error_parser: ErrorParser | None = None,
+        redactor: Redactor | None = None,
+        headers: Mapping[str, str] | None = None,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.base_url = httpx.URL(base_url.rstrip("/") + "/")
+        self._credentials = dict(credentials or {})
+        self.redactor = redactor or Redactor()
+        self.redactor.add(*self._credentials.values())
+        self.retry = retry or RetryPolicy()
+        self._error_parser = error_parser
+        self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self._headers = {"user-agent": USER_AGENT, **(headers or {})}
+        self._sleep = sleep or asyncio.sleep
+        if client is not None:
+            self._client = client
+            self._owns_client = False
+        else:
+            self._client = httpx.AsyncClient(transport=transport, timeout=self._timeout)
+            self._owns_client = True
+
+    def __repr__(self) -> str:
+        return f"HttpClient(provider={self.provider!r}, base_url={str(self.base_url)!r})"
+
+    @property
+    def httpx_client(self) -> httpx.AsyncClient:
+        """The underlying client (for protocols such as WebSockets and SSE)."""
+        return self._client
+
+    async def aclose(self) -> None:
+        """Closes the connections (an injected client is left to its owner)."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    # -- URLs and credentials -------------------------------------------------------------
+
+    def url(self, path_or_url: str) -> httpx.URL:
+        """Joins a relative path to the base URL; an absolute URL is returned as is."""
+        url = httpx.URL(path_or_url)
+        if url.is_absolute_url:
+            return url
+        return self.base_url.join(path_or_url.lstrip("/"))
+
+    def same_origin(self, url: httpx.URL) -> bool:
+        """Whether ``url`` is on the base URL's scheme, host and port."""
+        base = self.base_url
+        return (url.scheme, url.host, url.port) == (base.scheme, base.host, base.port)
+
+    def credential_headers(self, url: httpx.URL) -> dict[str, str]:
+        """The credential headers for ``url`` (empty for any other origin)."""
+        return dict(self._credentials) if self.same_origin(url) else {}
+
+    # -- requests -------------------------------------------------------------------------
+
+    async def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        content: bytes | None = None,
+        data: Mapping[str, Any] | None = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        error_parser: ErrorParser | None = None,
+    ) -> httpx.Response:
+        """Sends a request and reads the body. Non-2xx raises the mapped ``ProviderError``.
+
+        ``retry=None`` repeats only safe methods; ``True``/``False`` force it. ``files`` must
+        be re-readable (bytes) when the request may be retried.
+        """
+        method = method.upper()
+        may_retry = method in SAFE_METHODS if retry is None else retry
+
+        async def attempt() -> httpx.Response:
+            request = self._build(method, url, params, json, content, data, files, headers, timeout)
+            response = await self._send(request, stream=False)
+            if response.status_code >= 400:
+                raise self.error_from_response(response, response.content, error_parser)
+            return response
+
+        return await self._with_retries(attempt, may_retry)
+
+    async def json(
+        self,
+        method: str,
+        url: str,
+        **kwargs: Any,
+    ) -> Any:
+        """Like :meth:`request`, returning the parsed JSON body (``None`` for an empty one)."""
+        response = await self.request(method, url, **kwargs)
+        return self.parse_json(response)
+
+    def parse_json(self, response: httpx.Response) -> Any:
+        """Parses a response body as JSON; anything else is ``MalformedResponse``."""
+        if not response.content.strip():
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise MalformedResponse(
+                "expected a JSON body",
+                provider=self.provider,
+                status_code=response.status_code,
+                body_excerpt=body_excerpt(response.content, self.redactor),
+                method=response.request.method,
+                url=self.redactor.url(str(response.request.url)),
+                request_id=self._request_id_header(response),
+            ) from None
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: Any = None,
+        headers: Mapping[str, str] | None = None,
+        retry: bool | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        error_parser: ErrorParser | None = None,
+    ) -> AsyncIterator[StreamedResponse]:
+        """Opens a streamed response. Retries cover getting the response headers; the body
+        is then read by the caller through :meth:`StreamedResponse.aiter_bytes`."""
+        method = method.upper()
+        may_retry = method in SAFE_METHODS if retry is None else retry
+
+        async def attempt() -> httpx.Response:
+            request = self._build(method, url, params, None, None, None, None, headers, timeout)
+            response = await self._send(request, stream=True)
+            if response.status_code >= 400:
+                try:
+                    body = await response.aread()
+                except httpx.HTTPError:
+                    body = b""
+                finally:
+                    await response.aclose()
+                raise self.error_from_response(response, body, error_parser)
+            return response
+
+        response = await self._with_retries(attempt, may_retry)
+        try:
+            yield StreamedResponse(response, self)
+        finally:
+            await response.aclose()
+
+    def _build(
+        self,
+        method: str,
+        url: str,
+        params: Any,
+        json: Any,
+        content: bytes | None,
+        data: Mapping[str, Any] | None,
+        files: Any,
+        headers: Mapping[str, str] | None,
+        timeout: float | httpx.Timeout | None,
+    ) -> httpx.Request:
+        target = self.url(url)
+        extensions = {}
+        if timeout is not None:
+            t = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+            extensions["timeout"] = t.as_dict()
+        return self._client.build_request(
+            method,
+            target,
+            params=params,
+            json=json,
+            content=content,
+            data=data,
+            files=files,
+            headers={**self._headers, **(headers or {})},
+            extensions=extensions or None,
+        )
+
+    async def _send(self, request: httpx.Request, *, stream: bool) -> httpx.Response:
+        """Sends with credentials for the base origin only, following redirects by hand so
+        that a redirect to another host never carries them."""
+        for _ in range(_MAX_REDIRECTS + 1):
+            for name, value in self.credential_headers(request.url).items():
+                request.headers[name] = value
+            started = time.monotonic()
+            try:
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+            except httpx.HTTPError as exc:
+                logger.debug(
+                    "%s %s failed: %s",
+                    request.method,
+                    self.redactor.url(str(request.url)),
+                    type(exc).__name__,
+                )
+                raise self.transport_error(exc, request) from None
+            logger.debug(
+                "%s %s -> %d in %.3fs",
+                request.method,
+                self.redactor.url(str(request.url)),
+                response.status_code,
+                time.monotonic() - started,
+            )
+            if response.status_code in _REDIRECTS and "location" in response.headers:
+                await response.aclose()
+                request = self._redirect(request, response)
+                continue
+            if not stream:
+                try:
+                    await response.aread()
+                except httpx.HTTPError as exc:
+                    raise self.transport_error(exc, request) from None
+                finally:
+                    await response.aclose()
+            return response
+        raise ProviderUnavailable(
+            f"more than {_MAX_REDIRECTS} redirects",
+            provider=self.provider,
+            method=request.method,
+            url=self.redactor.url(str(request.url)),
+            retryable=False,
+        )
+
+    def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.Request:
+        location = request.url.join(response.headers["location"])
+        method = request.method
+        content: bytes | None = request.content if request.stream is not None else None
+        if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
+            method, content = "GET", None
+        headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in {name.lower() for name in self._credentials}
+            and k.lower() not in ("host", "content-length", "authorization", "cookie")
+        }
+        if content is None:
+            headers.pop("content-type", None)
+        return self._client.build_request(
+            method,
+            location,
+            headers=headers,
+            content=content,
+            extensions=request.extensions,
+        )
+
+    # -- errors and retries ---------------------------------------------------------------
+
+    def transport_error(self, exc: httpx.HTTPError, request: httpx.Request) -> ProviderError:
+        """Maps an httpx transport failure to ``ProviderUnavailable`` (retryable)."""
+        if isinstance(exc, httpx.TimeoutException):
+            message = f"timed out ({type(exc).__name__})"
+        elif isinstance(exc, httpx.ConnectError):
+            message = "could not connect"
+        else:
+            message = f"connection failed ({type(exc).__name__})"
+        error = ProviderUnavailable(
+            message,
+            provider=self.provider,
+            method=request.method,
+            url=self.redactor.url(str(request.url)),
+            retryable=True,
+            hint="check the network or the vendor's status page; convoport retries this",
+        )
+        # A request that never left the machine may be repeated whatever its method.
+        error.details["not_sent"] = isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout))
+        return error
+
+    def error_from_response(
+        self,
+        response: httpx.Response,
+        body: bytes,
+        error_parser: ErrorParser | None = None,
+    ) -> ProviderError:
+        """Builds the typed error for a non-2xx response (status table + envelope hook)."""
+        parser = error_parser or self._error_parser
+        info: ErrorInfo | None = None
+        if parser is not None:
+            try:
+                info = parser(response, body)
+            except Exception:  # a broken hook must not hide the vendor's error
+                logger.debug("error parser of %s failed", self.provider, exc_info=True)
+        if info is None:
+            info = default_error_parser(response, body) or ErrorInfo()
+        status = response.status_code
+        cls = info.error_class or error_class_for_status(status)
+        retryable = is_retryable_status(status) if info.retryable is None else info.retryable
+        message = info.message or response.reason_phrase or f"HTTP {status}"
+        kwargs: dict[str, Any] = dict(
+            provider=self.provider,
+            status_code=status,
+            request_id=info.request_id or self._request_id_header(response),
+            body_excerpt=body_excerpt(body, self.redactor),
+            retryable=retryable,
+            method=response.request.method,
+            url=self.redactor.url(str(response.request.url)),
+            hint=info.hint,
+            details=dict(info.details, **({"code": info.code} if info.code else {})),
+        )
+        message = self.redactor.text(message)
+        if issubclass(cls, RateLimited):
+            return cls(message, retry_after=self._retry_after(response), **kwargs)
+        return cls(message, **kwargs)
+
+    @staticmethod
+    def _retry_after(response: httpx.Response) -> float | None:
+        millis = response.headers.get("retry-after-ms")
+        if millis is not None:
+            try:
+                return max(0.0, float(millis) / 1000)
+            except ValueError:
+                pass
+        return parse_retry_after(response.headers.get("retry-after"))
+
+    @staticmethod
+    def _request_id_header(response: httpx.Response) -> str | None:
+        for name in _REQUEST_ID_HEADERS:
+            if name in response.headers:
+                return response.headers[name]
+        return None
+
+    def _should_retry(self, exc: BaseException, may_retry: bool) -> bool:
+        if not isinstance(exc, ProviderError) or not exc.retryable:
+            return False
+        if not may_retry and not exc.details.get("not_sent"):
+            return False
+        retry_after = getattr(exc, "retry_after", None)
+        return not (retry_after is not None and retry_after > self.retry.retry_after_cap)
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after is not None:
+            return float(retry_after)
+        ceiling = min(
+            self.retry.backoff_max, self.retry.backoff_base * 2 ** (state.attempt_number - 1)
+        )
+        return _jitter(ceiling)
+
+    async def _with_retries(
+        self, attempt: Callable[[], Awaitable[httpx.Response]], may_retry: bool
+    ) -> httpx.Response:
+        def before_sleep(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            logger.warning(
+                "%s: retrying after %s (attempt %d of %d, waiting %.2fs)",
+                self.provider,
+                exc,
+                state.attempt_number,
+                self.retry.attempts,
+                state.upcoming_sleep,
+            )
+
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.retry.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: self._should_retry(e, may_retry)),
+            reraise=True,
+            sleep=self._sleep,
+            before_sleep=before_sleep,
+        )
+        result: httpx.Response = await retrying(attempt)
+        return result
+
+
+def _jitter(ceiling: float) -> float:
+    import random
+
+    return random.uniform(0, ceiling) if ceiling > 0 else 0.0
+
+
+__all__ = [
+    "NO_RETRY",
+    "SAFE_METHODS",
+    "ErrorInfo",
+    "ErrorParser",
+    "HttpClient",
+    "RetryPolicy",
+    "StreamedResponse",
+    "default_error_parser",
+]

@@ -1,0 +1,216 @@
+"""Helpers for translators: read vendor payloads strictly, fail with ``MalformedResponse``.
+
+Translators (an adapter's ``translate.py``) are pure functions from a vendor payload to the
+neutral model. They use these helpers so that every surprise in a payload becomes one typed
+error that names the provider and the field, never a ``KeyError`` or ``ValueError``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from convoport.errors import MalformedResponse
+
+_FRACTION = re.compile(r"\.(\d+)")
+
+
+class Payload:
+    """A JSON object from a vendor, read with field paths in every error message.
+
+    ``Payload(provider, data, path="session")``, then ``p.string("id")``,
+    ``p.opt_number("duration")``,
+    ``p.obj("file")`` (a nested ``Payload``), ``p.array("items")``.
+    Absent and ``null`` are the same for the ``opt_`` readers.
+    """
+
+    __slots__ = ("data", "path", "provider")
+
+    def __init__(self, provider: str, data: Any, path: str = "$") -> None:
+        if not isinstance(data, Mapping):
+            raise malformed(provider, path, f"expected an object, got {_type_name(data)}")
+        self.provider = provider
+        self.data: Mapping[str, Any] = data
+        self.path = path
+
+    def _where(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def _bad(self, key: str, problem: str) -> Exception:
+        return malformed(self.provider, self._where(key), problem)
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present and not null."""
+        return self.data.get(key) is not None
+
+    def raw(self, key: str) -> Any:
+        """The value as-is (``None`` when absent)."""
+        return self.data.get(key)
+
+    def string(self, key: str) -> str:
+        value = self.data.get(key)
+        if value is None:
+            raise malformed(self.provider, self._where(key), "is missing")
+        return self._as_str(key, value)
+
+    def opt_string(self, key: str) -> str | None:
+        value = self.data.get(key)
+        return None if value is None else self._as_str(key, value)
+
+    def _as_str(self, key: str, value: Any) -> str:
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise self._bad(key, f"expected a string, got {_type_name(value)}")
+        return str(value)
+
+    def number(self, key: str) -> float:
+        value = self.opt_number(key)
+        if value is None:
+            raise malformed(self.provider, self._where(key), "is missing")
+        return value
+
+    def opt_number(self, key: str) -> float | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self._bad(key, f"expected a number, got {_type_name(value)}")
+        result = float(value)
+        if math.isnan(result) or math.isinf(result):
+            raise malformed(self.provider, self._where(key), f"is not a finite number: {value!r}")
+        return result
+
+    def integer(self, key: str) -> int:
+        value = self.opt_integer(key)
+        if value is None:
+            raise malformed(self.provider, self._where(key), "is missing")
+        return value
+
+    def opt_integer(self, key: str) -> int | None:
+        value = self.opt_number(key)
+        if value is None:
+            return None
+        if value != int(value):
+            raise self._bad(key, f"expected an integer, got {value!r}")
+        return int(value)
+
+    def opt_boolean(self, key: str) -> bool | None:
+        value = self.data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, bool):
+            raise self._bad(key, f"expected true/false, got {_type_name(value)}")
+        return value
+
+    def obj(self, key: str) -> Payload:
+        value = self.data.get(key)
+        if value is None:
+            raise malformed(self.provider, self._where(key), "is missing")
+        return Payload(self.provider, value, self._where(key))
+
+    def opt_obj(self, key: str) -> Payload | None:
+        value = self.data.get(key)
+        return None if value is None else Payload(self.provider, value, self._where(key))
+
+    def array(self, key: str) -> list[Any]:
+        value = self.data.get(key)
+        if value is None:
+            raise malformed(self.provider, self._where(key), "is missing")
+        return self._as_list(key, value)
+
+    def opt_array(self, key: str) -> list[Any]:
+        """The list, or ``[]`` when absent or null."""
+        value = self.data.get(key)
+        return [] if value is None else self._as_list(key, value)
+
+    def _as_list(self, key: str, value: Any) -> list[Any]:
+        if not isinstance(value, list):
+            raise self._bad(key, f"expected a list, got {_type_name(value)}")
+        return value
+
+    def objects(self, key: str, *, required: bool = False) -> list[Payload]:
+        """A list of objects, each as a ``Payload`` with an indexed path."""
+        items = self.array(key) if required else self.opt_array(key)
+        return [
+            Payload(self.provider, item, f"{self._where(key)}[{i}]") for i, item in enumerate(items)
+        ]
+
+    def mapping(self, key: str) -> dict[str, Any]:
+        """A nested object as a plain dict (``{}`` when absent or null)."""
+        value = self.data.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self._bad(key, f"expected an object, got {_type_name(value)}")
+        return dict(value)
+
+    def timestamp(self, key: str, *, naive_is_utc: bool = False) -> datetime:
+        value = self.opt_timestamp(key, naive_is_utc=naive_is_utc)
+        if value is None:
+            raise malformed(self.provider, self._where(key), "is missing")
+        return value
+
+    def opt_timestamp(self, key: str, *, naive_is_utc: bool = False) -> datetime | None:
+        value = self.data.get(key)
+        if value is None or value == "":
+            return None
+        return parse_timestamp(
+            value, provider=self.provider, field=self._where(key), naive_is_utc=naive_is_utc
+        )
+
+
+def parse_timestamp(
+    value: Any, *, provider: str, field: str, naive_is_utc: bool = False
+) -> datetime:
+    """Reads an ISO 8601 timestamp (``Z`` or an offset, any fraction of seconds, ``T`` or space
+    between date and time) into an aware UTC datetime.
+
+    A value without a timezone is ``MalformedResponse`` unless the adapter documents that its
+    vendor sends UTC without saying so (``naive_is_utc=True``).
+    """
+    if not isinstance(value, str):
+        raise malformed(provider, field, f"expected an ISO 8601 string, got {_type_name(value)}")
+    text = value.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    # Python accepts at most 6 fractional digits; vendors send 1..9.
+    text = _FRACTION.sub(lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        raise malformed(provider, field, f"is not an ISO 8601 timestamp: {value!r}") from None
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
+        if not naive_is_utc:
+            raise malformed(provider, field, f"has no timezone: {value!r}")
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def malformed(provider: str, field: str, problem: str) -> MalformedResponse:
+    """A ``MalformedResponse`` naming the field (a JSON path such as ``$.items[2].status``)."""
+    return MalformedResponse(
+        f"unexpected response: {field} {problem}",
+        provider=provider,
+        hint="the vendor's API may have changed; please report this with the request id",
+    )
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, Mapping):
+        return "object"
+    return type(value).__name__
+
+
+__all__ = ["Payload", "malformed", "parse_timestamp"]

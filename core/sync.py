@@ -1,0 +1,279 @@
+"""The blocking twin of :class:`convoport.AsyncClient`.
+
+The async client is the implementation. :class:`SyncClient` runs it on one background event
+loop thread (an anyio blocking portal) and offers the same methods with the same signatures;
+only ``aclose`` is ``close``, async iterators are iterators, and async context managers are
+context managers. A test compares the two classes mechanically.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import AbstractContextManager, contextmanager, suppress
+from types import TracebackType
+from typing import IO, Any, Self, TypeVar
+
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+
+from convoport.adapter import RecordingStream
+from convoport.capabilities import Capabilities
+from convoport.client import AsyncClient, SessionLike
+from convoport.errors import ConfigError
+from convoport.live import IngestResult, LiveEvent, LiveOptions, LiveSessionBase
+from convoport.media import MediaInput, MediaSource
+from convoport.model import (
+    ChatMessage,
+    Participant,
+    Recording,
+    Session,
+    SessionQuery,
+    Summary,
+    Transcript,
+)
+
+T = TypeVar("T")
+
+
+class _Portal:
+    """One event-loop thread; closed with the client."""
+
+    def __init__(self) -> None:
+        self._cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
+        self.portal: BlockingPortal = self._cm.__enter__()
+
+    def call(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        if self._cm is None:
+            raise ConfigError("this client is closed")
+        result: T = self.portal.call(fn, *args)
+        return result
+
+    def close(self) -> None:
+        if self._cm is not None:
+            cm, self._cm = self._cm, None
+            cm.__exit__(None, None, None)
+
+
+class SyncRecordingStream:
+    """A recording open for reading: ``recording`` and ``iter_bytes()``."""
+
+    def __init__(self, stream: RecordingStream, portal: _Portal) -> None:
+        self._stream = stream
+        self._portal = portal
+        self.recording = stream.recording
+
+    def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
+        """The media bytes in chunks of at most ``chunk_size`` bytes."""
+        iterator = self._stream.aiter_bytes(chunk_size)
+
+        async def step() -> tuple[bool, bytes]:
+            try:
+                return True, await anext(iterator)
+            except StopAsyncIteration:
+                return False, b""
+
+        while True:
+            more, chunk = self._portal.call(step)
+            if not more:
+                return
+            yield chunk
+
+
+class SyncLiveSession:
+    """The blocking twin of a live session handle (a context manager)."""
+
+    def __init__(self, live: LiveSessionBase, portal: _Portal) -> None:
+        self._live = live
+        self._portal = portal
+
+    @property
+    def session_id(self) -> str:
+        return self._live.session_id
+
+    @property
+    def result(self) -> IngestResult:
+        return self._live.result
+
+    @property
+    def transcript(self) -> Transcript:
+        return self._live.transcript
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._portal.call(self._live.__aexit__, exc_type, exc, tb)
+
+    def send_audio(self, data: bytes) -> None:
+        self._portal.call(self._live.send_audio, data)
+
+    def finalize(self) -> None:
+        self._portal.call(self._live.finalize)
+
+    def cancel(self) -> None:
+        self._portal.call(self._live.cancel)
+
+    def keepalive(self) -> None:
+        self._portal.call(self._live.keepalive)
+
+    def events(self) -> Iterator[LiveEvent]:
+        iterator = self._live.events()
+
+        async def step() -> tuple[bool, Any]:
+            try:
+                return True, await anext(iterator)
+            except StopAsyncIteration:
+                return False, None
+
+        while True:
+            more, event = self._portal.call(step)
+            if not more:
+                return
+            yield event
+
+    def wait(self) -> IngestResult:
+        return self._portal.call(self._live.wait)
+
+
+class SyncClient:
+    """A blocking client: the same methods as :class:`AsyncClient`, without ``await``.
+
+    Use it as a context manager (or call :meth:`close`) to stop its event-loop thread and
+    close its connections.
+    """
+
+    def __init__(self, client: AsyncClient) -> None:
+        self._client = client
+        self._portal = _Portal()
+
+    def __repr__(self) -> str:
+        return f"SyncClient(provider={self.provider!r})"
+
+    @property
+    def provider(self) -> str:
+        return self._client.provider
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._client.capabilities
+
+    @property
+    def adapter(self) -> Any:
+        return self._client.adapter
+
+    @property
+    def async_client(self) -> AsyncClient:
+        """The async client this one drives."""
+        return self._client
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the connections and stops the event-loop thread. Safe to call twice."""
+        try:
+            self._portal.call(self._client.aclose)
+        except ConfigError:
+            return
+        finally:
+            self._portal.close()
+
+    def list_sessions(
+        self,
+        query: SessionQuery | None = None,
+        *,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> Iterator[Session]:
+        iterator = self._client.list_sessions(query, page_size=page_size, limit=limit)
+
+        async def step() -> tuple[bool, Session | None]:
+            try:
+                return True, await anext(iterator)
+            except StopAsyncIteration:
+                return False, None
+
+        try:
+            while True:
+                more, session = self._portal.call(step)
+                if not more or session is None:
+                    return
+                yield session
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None:
+                with suppress(ConfigError):
+                    self._portal.call(aclose)
+
+    def get_session(self, session: SessionLike) -> Session:
+        return self._portal.call(self._client.get_session, session)
+
+    def delete_session(self, session: SessionLike) -> None:
+        self._portal.call(self._client.delete_session, session)
+
+    def list_recordings(self, session: SessionLike) -> list[Recording]:
+        return self._portal.call(self._client.list_recordings, session)
+
+    def open_recording(
+        self, session: SessionLike, recording_id: str | None = None
+    ) -> AbstractContextManager[SyncRecordingStream]:
+        return self._open(session, recording_id)
+
+    @contextmanager
+    def _open(
+        self, session: SessionLike, recording_id: str | None
+    ) -> Iterator[SyncRecordingStream]:
+        cm = self._client.open_recording(session, recording_id)
+        with self._portal.portal.wrap_async_context_manager(cm) as stream:
+            yield SyncRecordingStream(stream, self._portal)
+
+    def download_recording(
+        self,
+        session: SessionLike,
+        destination: str | os.PathLike[str] | IO[bytes],
+        *,
+        recording_id: str | None = None,
+    ) -> Recording:
+        async def run() -> Recording:
+            return await self._client.download_recording(
+                session, destination, recording_id=recording_id
+            )
+
+        return self._portal.call(run)
+
+    def get_transcript(self, session: SessionLike) -> Transcript:
+        return self._portal.call(self._client.get_transcript, session)
+
+    def get_summary(self, session: SessionLike) -> Summary:
+        return self._portal.call(self._client.get_summary, session)
+
+    def list_participants(self, session: SessionLike) -> list[Participant]:
+        return self._portal.call(self._client.list_participants, session)
+
+    def list_chat(self, session: SessionLike) -> list[ChatMessage]:
+        return self._portal.call(self._client.list_chat, session)
+
+    def start_live(self, options: LiveOptions | None = None) -> SyncLiveSession:
+        live = self._portal.call(self._client.start_live, options)
+        return SyncLiveSession(live, self._portal)
+
+    def analyze(
+        self, media: MediaInput | MediaSource, options: LiveOptions | None = None
+    ) -> IngestResult:
+        return self._portal.call(self._client.analyze, media, options)
+
+
+__all__ = ["SyncClient", "SyncLiveSession", "SyncRecordingStream"]
