@@ -1,1 +1,25 @@
-"""The contract kit."""
+"""The contract kit: the cassette format, replay and record transports, the pytest base
+classes every adapter passes, and the helpers vendor emulators share.
+
+* :mod:`convoport.contracts.cassette` — the versioned cassette format;
+* :mod:`convoport.contracts.transport` — ``ReplayTransport`` (strict) and ``RecordingTransport``;
+* :mod:`convoport.contracts.scan` — the secret scan over cassettes;
+* :mod:`convoport.contracts.scenarios` — the named scenarios;
+* :mod:`convoport.contracts.kit` — ``CassetteContract`` and ``EmulatorContract``;
+* :mod:`convoport.contracts.emulator` — fault injection, WAV generation, in-process transport.
+
+The kit classes import pytest; import them from test modules only.
+"""
+
+from typing import Any
+
+__all__ = ["CassetteContract", "EmulatorContract", "ProviderContract"]
+
+
+def __getattr__(name: str) -> Any:
+    # The kit imports pytest: load it only when a test asks for it.
+    if name in __all__:
+        from convoport.contracts import kit
+
+        return getattr(kit, name)
+    raise AttributeError(name)

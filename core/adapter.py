@@ -59,6 +59,17 @@ if TYPE_CHECKING:
     from convoport.media import MediaSource
 
 
+def load_object(target: str) -> Any:
+    """Imports ``"package.module:Attribute"`` (attribute paths may be dotted)."""
+    import importlib
+
+    module_name, _, attr = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split(".") if attr else ():
+        obj = getattr(obj, part)
+    return obj
+
+
 class RecordingStream(abc.ABC):
     """An open recording: its metadata and its bytes, read in chunks."""
 
@@ -121,6 +132,9 @@ class Adapter:
     default_page_size: ClassVar[int] = 50
     max_page_size: ClassVar[int] = 100
     target_option: ClassVar[str | None] = None
+    #: ``"module:Class"`` of the emulator harness behind ``sandbox=True`` and the kit's
+    #: emulator mode (see :mod:`convoport.contracts.emulator`), or None.
+    emulator: ClassVar[str | None] = None
 
     def __init__(self, config: Any, options: ConnectOptions | None = None) -> None:
         self.config = config
@@ -154,11 +168,16 @@ class Adapter:
 
     @classmethod
     def _sandbox_options(cls) -> dict[str, Any]:
-        """Config options and ``transport`` that connect to the in-process emulator, seeded
-        with demo data. Adapters with an emulator override this."""
+        """Config options and ``transport`` that connect to a fresh in-process emulator,
+        seeded with demo data (from the ``emulator`` harness by default)."""
         from convoport.errors import ConfigError
 
-        raise ConfigError(f"{cls.name} has no sandbox emulator")
+        if cls.emulator is None:
+            raise ConfigError(
+                f"{cls.name} has no sandbox emulator", hint="connect without sandbox=True"
+            )
+        harness = load_object(cls.emulator)()
+        return {**harness.connect_options(), "transport": harness.transport()}
 
     async def aclose(self) -> None:
         """Releases connections."""
@@ -213,4 +232,4 @@ class Adapter:
         return True
 
 
-__all__ = ["PRIMITIVES", "Adapter", "ConnectOptions", "RecordingStream"]
+__all__ = ["PRIMITIVES", "Adapter", "ConnectOptions", "RecordingStream", "load_object"]

@@ -1,0 +1,325 @@
+"""The contract kit's pytest base classes.
+
+A plugin author proves an adapter with two or three class attributes and nothing else::
+
+    from convoport.contracts import CassetteContract, EmulatorContract
+
+    class TestMurmurCassettes(CassetteContract):
+        provider = "murmur"
+        connect_options = {"api_key": "test-key"}
+
+    class TestMurmurEmulator(EmulatorContract):      # only if the adapter ships an emulator
+        provider = "murmur"
+
+The provider is looked up through the installed entry points (as a user would reach it), so
+the suite also proves the plugin is registered. :class:`CassetteContract` replays
+``cassettes/<scenario>.json`` next to the adapter module and compares each outcome with
+``expected/<scenario>.json``; :class:`EmulatorContract` runs the same scenarios against the
+adapter's emulator harness and checks their invariants.
+
+Rules the kit enforces on itself:
+
+* every scenario whose capability the adapter declares must have a cassette and an expected
+  file (the failure names the missing scenario and path); a scenario whose capability is not
+  declared is skipped with the capability as the reason;
+* every declared capability must be implemented (its primitives overridden);
+* every recorded interaction must be used, and no request may go unmatched;
+* cassettes must pass the secret scan;
+* a kit test may be overridden only with an explicit ``pytest.mark.xfail(reason=...)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, ClassVar
+
+import httpx
+import pytest
+
+from convoport.adapter import PRIMITIVES, Adapter, load_object
+from convoport.client import AsyncClient
+from convoport.connect import connect
+from convoport.contracts.cassette import Cassette, load_cassette
+from convoport.contracts.scan import scan_paths
+from convoport.contracts.scenarios import (
+    BY_NAME,
+    SCENARIOS,
+    Scenario,
+    outcome_json,
+    outcome_of_error,
+)
+from convoport.contracts.transport import ReplayTransport, json_diff
+from convoport.errors import ConvoportError
+from convoport.http import RetryPolicy
+from convoport.registry import get_registry
+
+#: Retries in kit runs: enough for the *_then_ok scenarios, no waiting between tries.
+KIT_RETRY = RetryPolicy(attempts=3, backoff_base=0.0, backoff_max=0.0, retry_after_cap=5.0)
+
+
+class ContractViolation(AssertionError):
+    """The adapter or its test class breaks a rule of the kit."""
+
+
+def _is_xfail_with_reason(fn: Callable[..., Any]) -> bool:
+    for mark in getattr(fn, "pytestmark", []):
+        if mark.name == "xfail" and str(mark.kwargs.get("reason", "")).strip():
+            return True
+    return False
+
+
+def _scenario_test(name: str) -> Callable[[Any], None]:
+    def test(self: ProviderContract) -> None:
+        self.run_scenario(BY_NAME[name])
+
+    test.__name__ = f"test_{name}"
+    test.__doc__ = f"Kit scenario {name!r}."
+    return test
+
+
+class ProviderContract:
+    """Shared machinery; subclass :class:`CassetteContract` or :class:`EmulatorContract`."""
+
+    #: the provider name as registered through the entry point
+    provider: ClassVar[str] = ""
+    #: config options for connecting (placeholder credentials, base URL)
+    connect_options: ClassVar[dict[str, Any]] = {}
+
+    _kit_tests: ClassVar[dict[str, Callable[..., Any]]] = {}
+    _overrides: ClassVar[list[str]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            return
+        violations = []
+        for name, kit_fn in ProviderContract._all_kit_tests().items():
+            mine = cls.__dict__.get(name)
+            if mine is not None and mine is not kit_fn and not _is_xfail_with_reason(mine):
+                violations.append(name)
+        cls._overrides = violations
+
+    @staticmethod
+    def _all_kit_tests() -> dict[str, Callable[..., Any]]:
+        tests: dict[str, Callable[..., Any]] = {}
+        for base in (ProviderContract, CassetteContract, EmulatorContract):
+            for name, value in vars(base).items():
+                if name.startswith("test_") and callable(value):
+                    tests.setdefault(name, value)
+        return tests
+
+    # -- helpers --------------------------------------------------------------------------
+
+    @classmethod
+    def adapter_class(cls) -> type[Adapter]:
+        if not cls.provider:
+            raise ContractViolation(f"{cls.__name__} must set provider = '<name>'")
+        return get_registry().get(cls.provider).load()
+
+    @classmethod
+    def adapter_dir(cls) -> Path:
+        return Path(inspect.getfile(cls.adapter_class())).parent
+
+    def declared(self, scenario: Scenario) -> bool:
+        return scenario.capability is None or scenario.capability in (
+            self.adapter_class().capabilities.ports
+        )
+
+    def skip_undeclared(self, scenario: Scenario) -> None:
+        if not self.declared(scenario):
+            assert scenario.capability is not None
+            pytest.skip(f"capability {scenario.capability.value} is not declared")
+
+    def run_scenario(self, scenario: Scenario) -> None:
+        raise NotImplementedError
+
+    @staticmethod
+    def execute(
+        scenario: Scenario, client_factory: Callable[[], AsyncClient], args: dict[str, Any]
+    ) -> tuple[dict[str, Any], Any]:
+        """Runs the scenario on a fresh event loop: (JSON outcome, raw result or error)."""
+
+        async def go() -> tuple[dict[str, Any], Any]:
+            async with client_factory() as client:
+                try:
+                    value = await scenario.run(client, args)
+                except ConvoportError as exc:
+                    return outcome_of_error(exc), exc
+                return outcome_json(value), value
+
+        return asyncio.run(go())
+
+    @staticmethod
+    def check_outcome(
+        scenario: Scenario, outcome: dict[str, Any], raw: Any, args: dict[str, Any]
+    ) -> None:
+        if scenario.error is not None:
+            got = outcome.get("error", {}).get("type")
+            assert got == scenario.error, (
+                f"scenario {scenario.name} expects {scenario.error}, got "
+                + (f"{got}: {raw}" if got else "a result")
+            )
+            return
+        if "error" in outcome:
+            raise AssertionError(f"scenario {scenario.name} failed: {raw}") from (
+                raw if isinstance(raw, BaseException) else None
+            )
+        if scenario.check is not None:
+            scenario.check(raw, args)
+
+    # -- tests every mode runs ----------------------------------------------------------------
+
+    def test_registered_through_entry_point(self) -> None:
+        """The provider is found through the convoport.adapters entry-point group."""
+        entry = get_registry().get(self.provider)
+        assert entry.package not in ("<direct>", ""), (
+            f"{self.provider} was not registered through an entry point"
+        )
+
+    def test_declared_capabilities_are_implemented(self) -> None:
+        """Every declared capability has its primitives implemented."""
+        cls = self.adapter_class()
+        missing = [
+            f"{cap.value} (needs {', '.join(PRIMITIVES[cap])})"
+            for cap in sorted(cls.capabilities.ports)
+            if not cls.implemented(cap)
+        ]
+        assert not missing, (
+            f"{cls.__qualname__} declares capabilities it does not implement: " + "; ".join(missing)
+        )
+
+    def test_kit_tests_not_overridden(self) -> None:
+        """Kit tests are overridden only with an explicit xfail and a reason."""
+        assert not self._overrides, (
+            f"{type(self).__name__} overrides kit tests without "
+            "pytest.mark.xfail(reason=...): " + ", ".join(self._overrides)
+        )
+
+
+for _scenario in SCENARIOS:
+    setattr(ProviderContract, f"test_{_scenario.name}", _scenario_test(_scenario.name))
+
+
+class CassetteContract(ProviderContract):
+    """Runs every declared scenario from the adapter's cassettes and expected results."""
+
+    def cassette_path(self, scenario: Scenario) -> Path:
+        return self.adapter_dir() / "cassettes" / f"{scenario.name}.json"
+
+    def expected_path(self, scenario: Scenario) -> Path:
+        return self.adapter_dir() / "expected" / f"{scenario.name}.json"
+
+    def replay_transport(self, cassette: Cassette) -> httpx.AsyncBaseTransport:
+        """The replay transport; cassettes with WebSocket frames get the WebSocket replay."""
+        if cassette.extensions.get("websocket"):
+            factory = load_object("convoport.contracts.ws:replay_transport")
+            transport: httpx.AsyncBaseTransport = factory(cassette)
+            return transport
+        return ReplayTransport(cassette)
+
+    def run_scenario(self, scenario: Scenario) -> None:
+        self.skip_undeclared(scenario)
+        path = self.cassette_path(scenario)
+        expected_path = self.expected_path(scenario)
+        if not path.is_file():
+            raise ContractViolation(
+                f"scenario {scenario.name!r} has no cassette: {path} does not exist "
+                f"({self.provider} declares "
+                f"{scenario.capability.value if scenario.capability else 'it'})"
+            )
+        if not expected_path.is_file():
+            raise ContractViolation(
+                f"scenario {scenario.name!r} has no expected result: {expected_path} does not exist"
+            )
+        cassette = load_cassette(path)
+        args = dict(cassette.meta.get("args", {}))
+        transport = self.replay_transport(cassette)
+        outcome, raw = self.execute(
+            scenario,
+            lambda: connect(
+                self.provider, transport=transport, retry=KIT_RETRY, **self.connect_options
+            ),
+            args,
+        )
+        expected = json.loads(expected_path.read_text(encoding="utf-8"))
+        differences = json_diff(outcome, expected)
+        assert not differences, (
+            f"scenario {scenario.name!r}: the outcome differs from {expected_path}:\n  "
+            + "\n  ".join(differences)
+        )
+        self.check_outcome(scenario, outcome, raw, args)
+        assert_used = getattr(transport, "assert_all_used", None)
+        if assert_used is not None:
+            assert_used()
+
+    def test_cassettes_pass_the_secret_scan(self) -> None:
+        """No cassette holds a credential."""
+        folder = self.adapter_dir() / "cassettes"
+        secrets = [str(v) for k, v in self.connect_options.items() if "key" in k or "token" in k]
+        findings = scan_paths([folder], secrets=[s for s in secrets if not s.startswith("test-")])
+        assert not findings, "secrets in cassettes:\n" + "\n".join(str(f) for f in findings)
+
+    def test_every_declared_scenario_has_fixtures(self) -> None:
+        """Each scenario of a declared capability has a cassette and an expected result."""
+        missing = []
+        for scenario in SCENARIOS:
+            if not self.declared(scenario):
+                continue
+            for path in (self.cassette_path(scenario), self.expected_path(scenario)):
+                if not path.is_file():
+                    missing.append(f"{scenario.name}: {path}")
+        assert not missing, "missing fixtures for declared scenarios:\n  " + "\n  ".join(missing)
+
+
+class EmulatorContract(ProviderContract):
+    """Runs every declared scenario against the adapter's emulator harness (invariants)."""
+
+    def harness(self) -> Any:
+        cls = self.adapter_class()
+        if cls.emulator is None:
+            pytest.skip(f"{self.provider} ships no emulator")
+        return load_object(cls.emulator)()
+
+    def run_scenario(self, scenario: Scenario) -> None:
+        self.skip_undeclared(scenario)
+        harness = self.harness()
+        args = harness.scenario_args(scenario.name)
+        if args is None:
+            pytest.skip(f"the {self.provider} emulator has no data for {scenario.name}")
+        options = {**harness.connect_options(), **self.connect_options}
+        if scenario.faults == "bad_credentials":
+            bad = getattr(harness, "bad_credentials", None)
+            if bad is None:
+                pytest.skip("the emulator cannot reject credentials")
+            options.update(bad())
+        elif scenario.faults is not None:
+            setattr(harness.faults, scenario.faults, 1)
+        transport = harness.transport()
+        outcome, raw = self.execute(
+            scenario,
+            lambda: connect(self.provider, transport=transport, retry=KIT_RETRY, **options),
+            dict(args),
+        )
+        self.check_outcome(scenario, outcome, raw, dict(args))
+
+    def test_sandbox_connects(self) -> None:
+        """``connect(provider, sandbox=True)`` reaches the emulator with no account."""
+        cls = self.adapter_class()
+        if cls.emulator is None:
+            pytest.skip(f"{self.provider} ships no emulator")
+        client = connect(self.provider, sandbox=True)
+        asyncio.run(client.aclose())
+        assert client.provider == self.provider
+
+
+__all__ = [
+    "KIT_RETRY",
+    "CassetteContract",
+    "ContractViolation",
+    "EmulatorContract",
+    "ProviderContract",
+]

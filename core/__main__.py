@@ -1,0 +1,3 @@
+from convoport.cli import main
+
+main()

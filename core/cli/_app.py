@@ -1,0 +1,192 @@
+"""The click application: global options, error handling, and the ``providers`` command."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import warnings
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from convoport._version import __version__
+from convoport.errors import (
+    ConfigError,
+    ConvoportError,
+    ConvoportWarning,
+    UnsupportedOperation,
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_UNSUPPORTED = 3
+EXIT_INTERRUPTED = 130
+
+
+class State:
+    """Options shared by every command (``ctx.obj``)."""
+
+    def __init__(self, *, debug: bool, json_output: bool) -> None:
+        self.debug = debug
+        self.json = json_output
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+    def emit_json(self, data: Any) -> None:
+        click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def exit_code_for(error: BaseException) -> int:
+    """The exit code convoport uses for an error."""
+    if isinstance(error, UnsupportedOperation):
+        return EXIT_UNSUPPORTED
+    if isinstance(error, ConfigError):
+        return EXIT_USAGE
+    return EXIT_ERROR
+
+
+def fail(state: State | None, error: BaseException) -> NoReturn:
+    """Prints an error as one line (traceback only with --debug) and exits."""
+    debug = state.debug if state else _env_debug()
+    if debug:
+        import traceback
+
+        traceback.print_exception(error, file=sys.stderr)
+    message = " ".join(str(error).split()) or type(error).__name__
+    if not isinstance(error, ConvoportError):
+        message = f"{type(error).__name__}: {message}"
+    click.echo(f"convoport: error: {message}", err=True)
+    raise SystemExit(exit_code_for(error))
+
+
+def _env_debug() -> bool:
+    return os.environ.get("CONVOPORT_DEBUG", "").strip().lower() in ("1", "true", "yes")
+
+
+def _show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: Any = None,
+    line: str | None = None,
+) -> None:
+    if issubclass(category, ConvoportWarning):
+        click.echo(f"convoport: warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
+
+
+class ConvoportGroup(click.Group):
+    """A group whose commands turn every error into one line and a meaningful exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("convoport: interrupted", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        except SystemExit:
+            raise
+        except Exception as exc:
+            state = ctx.find_object(State)
+            fail(state, exc)
+
+
+@click.group(cls=ConvoportGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="convoport")
+@click.option("--debug", is_flag=True, envvar="CONVOPORT_DEBUG", help="Tracebacks and debug logs.")
+@click.option("--json", "json_output", is_flag=True, help="Machine-readable output.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, json_output: bool) -> None:
+    """convoport: conversation sessions, transcripts and recordings from any vendor."""
+    ctx.obj = State(debug=debug, json_output=json_output)
+    warnings.showwarning = _show_warning
+    if debug:
+        logging.basicConfig(
+            level=logging.DEBUG, format="%(asctime)s %(name)s %(levelname)s %(message)s"
+        )
+    else:
+        logging.basicConfig(level=logging.WARNING, format="convoport: %(message)s")
+
+
+def json_option(fn: F) -> F:
+    """``--json`` on a subcommand (same meaning as the global flag)."""
+
+    def callback(ctx: click.Context, _: click.Parameter, value: bool) -> bool:
+        if value:
+            ctx.ensure_object(State).json = True
+        return value
+
+    return click.option(
+        "--json",
+        "json_output",
+        is_flag=True,
+        expose_value=False,
+        callback=callback,
+        help="Machine-readable output.",
+    )(fn)
+
+
+@cli.command("providers")
+@json_option
+@click.pass_obj
+def providers_command(state: State) -> None:
+    """The installed providers: package, version and capabilities."""
+    from convoport.capabilities import Capability
+    from convoport.connect import providers
+
+    infos = providers()
+    if state.json:
+        state.emit_json(
+            [
+                {
+                    "name": p.name,
+                    "display_name": p.display_name,
+                    "package": p.package,
+                    "version": p.version,
+                    "capabilities": p.capabilities.as_dict(),
+                    "error": p.error,
+                }
+                for p in infos
+            ]
+        )
+        return
+    if not infos:
+        state.out.print("No providers are installed.")
+        return
+    table = Table(title="convoport providers")
+    table.add_column("provider", style="bold")
+    table.add_column("package")
+    table.add_column("version")
+    for cap in Capability:
+        table.add_column(cap.value, justify="center")
+    for p in infos:
+        marks = ["[green]✓[/]" if cap in p.capabilities.ports else "·" for cap in Capability]
+        name = p.name if p.error is None else f"{p.name} [red](failed)[/]"
+        table.add_row(name, p.package, p.version, *marks)
+    state.out.print(table)
+    for p in infos:
+        if p.error:
+            state.err.print(f"convoport: warning: {p.error}", markup=False)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=argv, prog_name="convoport")
+
+
+__all__ = ["State", "cli", "exit_code_for", "fail", "json_option", "main"]
