@@ -121,7 +121,7 @@ class AsyncClient:
             raise ConfigError(f"limit must be >= 0, got {limit}")
         if limit == 0:
             return
-        size = page_size or self._adapter.default_page_size
+        size = self._adapter.default_page_size if page_size is None else page_size
         if size < 1:
             raise ConfigError(f"page_size must be >= 1, got {page_size}")
         size = min(size, self._adapter.max_page_size)

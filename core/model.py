@@ -64,6 +64,14 @@ def _strings(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _statuses(value: Iterable[SessionStatus | str] | None) -> frozenset[SessionStatus] | None:
+    return None if value is None else frozenset(SessionStatus(v) for v in value)
+
+
+def _string_map(value: Mapping[str, Any] | None) -> dict[str, str] | None:
+    return None if value is None else {str(k): str(v) for k, v in value.items()}
+
+
 def _non_negative(_: Any, attribute: attrs.Attribute[Any], value: float | int | None) -> None:
     if value is not None and value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
@@ -359,12 +367,8 @@ class SessionQuery:
     created_after: datetime | None = attrs.field(default=None, converter=_utc)
     created_before: datetime | None = attrs.field(default=None, converter=_utc)
     created_on: str | None = attrs.field(default=None)
-    statuses: frozenset[SessionStatus] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(frozenset)
-    )
-    metadata: Mapping[str, str] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(dict)
-    )
+    statuses: frozenset[SessionStatus] | None = attrs.field(default=None, converter=_statuses)
+    metadata: Mapping[str, str] | None = attrs.field(default=None, converter=_string_map)
     search: str | None = None
 
     @created_on.validator

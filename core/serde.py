@@ -52,12 +52,16 @@ configure_tagged_union(
 
 
 def unstructure(value: Any) -> Any:
-    """Model object -> JSON-compatible Python data."""
+    """Model object -> JSON-compatible Python data (live events carry their ``"type"``)."""
+    if isinstance(value, LIVE_EVENT_TYPES):
+        return converter.unstructure(value, unstructure_as=LiveEvent)
     return converter.unstructure(value)
 
 
 def structure(data: Any, cls: type[T]) -> T:
     """JSON-compatible Python data -> model object (raises cattrs' ``ClassValidationError``)."""
+    if cls in LIVE_EVENT_TYPES and isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k != "type"}
     return converter.structure(data, cls)
 
 

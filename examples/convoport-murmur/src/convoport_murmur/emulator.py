@@ -1,0 +1,121 @@
+"""An in-process Murmur Notes emulator: seeded calls, cursor pagination, bearer auth, faults."""
+
+from typing import Any
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from convoport.contracts.emulator import FaultMiddleware, Faults, emulator_transport
+
+TOKEN = "sandbox-token"
+STATES = ["ready", "ready", "transcribing", "ready", "failed", "recording", "ready"]
+WORDS = ["hello", "thanks", "for", "calling", "murmur", "how", "can", "we", "help", "today"]
+
+
+def _seed() -> dict[str, dict[str, Any]]:
+    calls = {}
+    for i, state in enumerate(STATES):
+        call_id = f"call_{i:03d}"
+        calls[call_id] = {
+            "id": call_id,
+            "state": state,
+            "started_at": f"2026-10-{i + 1:02d}T09:00:00Z",
+            "ended_at": None if state == "recording" else f"2026-10-{i + 1:02d}T09:05:00Z",
+            "duration_ms": None if state == "recording" else 300_000,
+            "title": f"Call {i}",
+            "tags": {"team": "support" if i % 2 else "sales"},
+        }
+    return calls
+
+
+def _error(status: int, kind: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+
+
+class MurmurEmulator:
+    """The harness the kit and ``sandbox=True`` use."""
+
+    def __init__(self, *, faults: Faults | None = None) -> None:
+        self.calls = _seed()
+        self.faults = faults or Faults()
+        app = Starlette(
+            routes=[
+                Route("/v1/calls", self._list),
+                Route("/v1/calls/{call_id}", self._get),
+                Route("/v1/calls/{call_id}/transcript", self._transcript),
+            ]
+        )
+        self.app = FaultMiddleware(
+            app,
+            self.faults,
+            error_body=lambda status, _: (
+                b'{"error": {"type": "unavailable", "message": "try again"}}',
+                "application/json",
+            ),
+        )
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        return emulator_transport(self.app)
+
+    def connect_options(self) -> dict[str, Any]:
+        return {"api_token": TOKEN, "base_url": "https://api.murmur.example"}
+
+    def bad_credentials(self) -> dict[str, Any]:
+        return {"api_token": "wrong-token"}
+
+    def scenario_args(self, scenario: str) -> dict[str, Any] | None:
+        ready = next(c for c in self.calls.values() if c["state"] == "ready")
+        args: dict[str, dict[str, Any]] = {
+            "list_sessions_two_pages": {"page_size": 3},
+            "get_session_completed": {"session_id": ready["id"]},
+            "get_session_not_found": {"session_id": "call_999"},
+            "get_transcript": {"session_id": ready["id"]},
+            "rate_limited_then_ok": {"session_id": ready["id"]},
+            "server_error_then_ok": {"session_id": ready["id"]},
+            "auth_failure": {"session_id": ready["id"]},
+        }
+        return args.get(scenario)
+
+    def _authorized(self, request: Request) -> bool:
+        return request.headers.get("authorization") == f"Bearer {TOKEN}"
+
+    async def _list(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(401, "unauthorized", "invalid token")
+        limit = int(request.query_params.get("limit", "20"))
+        states = request.query_params.getlist("state")
+        calls = [c for c in self.calls.values() if not states or c["state"] in states]
+        start = int(request.query_params.get("cursor") or 0)
+        page = calls[start : start + limit]
+        following = start + limit
+        return JSONResponse(
+            {"data": page, "next_cursor": str(following) if following < len(calls) else None}
+        )
+
+    async def _get(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(401, "unauthorized", "invalid token")
+        call = self.calls.get(request.path_params["call_id"])
+        if call is None:
+            return _error(404, "not_found", "no such call")
+        return JSONResponse(call)
+
+    async def _transcript(self, request: Request) -> Response:
+        if not self._authorized(request):
+            return _error(401, "unauthorized", "invalid token")
+        call_id = request.path_params["call_id"]
+        if call_id not in self.calls:
+            return _error(404, "not_found", "no such call")
+        segments = [
+            {
+                "speaker": "agent" if n % 2 == 0 else "caller",
+                "start_ms": n * 2000,
+                "end_ms": n * 2000 + 1800,
+                "text": " ".join(WORDS[(n + k) % len(WORDS)] for k in range(4)),
+            }
+            for n in range(4)
+        ]
+        return JSONResponse({"call_id": call_id, "language": "en", "segments": segments})
