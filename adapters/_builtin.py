@@ -6,7 +6,10 @@ from __future__ import annotations
 from convoport.registry import AdapterRegistry, hookimpl
 
 #: provider name -> "module:class"; the adapter modules load on first use.
-BUILTIN_ADAPTERS: dict[str, str] = {}
+BUILTIN_ADAPTERS: dict[str, str] = {
+    "gladia": "convoport.adapters.gladia.adapter:GladiaAdapter",
+    "illocution": "convoport.adapters.illocution.adapter:IllocutionAdapter",
+}
 
 
 @hookimpl

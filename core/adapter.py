@@ -23,6 +23,7 @@ primitive                             capability             returns
 ``_list_chat(session_id)``            ``chat``               ``list[ChatMessage]``
 ``_start_live(options)``              ``live.ingest``        a started ``LiveSessionBase``
 ``_analyze(media, options)``          ``batch.ingest``       ``IngestResult``
+``_ledger_entry`` … ``_add_transcript``  ``archive.sink``     see :mod:`convoport.archive`
 ====================================  =====================  ===================================
 
 Hooks with defaults: ``_sandbox_options(cls)`` (the options that wire the adapter to its
@@ -56,7 +57,9 @@ from convoport.model import (
 from convoport.pagination import Cursor, Page
 
 if TYPE_CHECKING:
+    from convoport.archive import LedgerEntry, SessionBundle, StoredMedia
     from convoport.media import MediaSource
+    from convoport.model import SessionRef
 
 
 def load_object(target: str) -> Any:
@@ -108,7 +111,13 @@ PRIMITIVES: dict[Capability, tuple[str, ...]] = {
     Capability.CHAT: ("_list_chat",),
     Capability.LIVE_INGEST: ("_start_live",),
     Capability.BATCH_INGEST: ("_analyze",),
-    Capability.ARCHIVE_SINK: ("_write_session",),
+    Capability.ARCHIVE_SINK: (
+        "_ledger_entry",
+        "_store_media",
+        "_commit_session",
+        "_record_failure",
+        "_add_transcript",
+    ),
 }
 
 
@@ -219,6 +228,25 @@ class Adapter:
         raise NotImplementedError
 
     async def _analyze(self, media: MediaSource, options: LiveOptions) -> IngestResult:
+        raise NotImplementedError
+
+    # archive sink (see convoport.archive for the protocol and its invariants)
+
+    async def _ledger_entry(self, source: SessionRef) -> LedgerEntry | None:
+        raise NotImplementedError
+
+    async def _store_media(
+        self, source: SessionRef, recording: Recording, chunks: AsyncIterator[bytes]
+    ) -> StoredMedia:
+        raise NotImplementedError
+
+    async def _commit_session(self, bundle: SessionBundle) -> None:
+        raise NotImplementedError
+
+    async def _record_failure(self, source: SessionRef, reason: str) -> None:
+        raise NotImplementedError
+
+    async def _add_transcript(self, source: SessionRef, transcript: Transcript) -> None:
         raise NotImplementedError
 
     @classmethod

@@ -262,10 +262,10 @@ def body_excerpt(body: bytes | str | None, redactor: Redactor | None = None) -> 
     """A short, redacted, single-line excerpt of a response body for error messages."""
     if body is None:
         return None
-    if isinstance(body, bytes):
-        text = body[: BODY_EXCERPT_CHARS * 4].decode("utf-8", errors="replace")
-    else:
-        text = body[: BODY_EXCERPT_CHARS * 4]
+    # The whole body is redacted before it is cut: cutting first could split an echoed key,
+    # leaving a prefix the redactor no longer recognises (and collapsing whitespace could then
+    # pull that prefix into the excerpt). The body is already in memory on every error path.
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
     text = (redactor or DEFAULT_REDACTOR).text(" ".join(text.split()))
     if len(text) > BODY_EXCERPT_CHARS:
         text = text[: BODY_EXCERPT_CHARS - 1] + "…"

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import logging
+import math
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -61,8 +62,9 @@ USER_AGENT = f"convoport/{__version__}"
 class RetryPolicy:
     """How a client repeats failed requests.
 
-    ``attempts`` counts every try (1 = never retry). Backoff before try *n* is a random time in
-    ``[0, min(backoff_max, backoff_base * 2**(n-1))]`` seconds ("full jitter"). A
+    ``attempts`` counts every try (1 = never retry). Backoff before the *n*-th retry (try
+    *n* + 1) is a random time in ``[0, min(backoff_max, backoff_base * 2**(n-1))]`` seconds
+    ("full jitter"). A
     ``Retry-After`` up to ``retry_after_cap`` seconds is waited exactly; a longer one is not
     waited at all: the ``RateLimited`` error is raised with its ``retry_after``.
     """
@@ -419,22 +421,21 @@ class HttpClient:
     def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.Request:
         location = request.url.join(response.headers["location"])
         method = request.method
-        content: bytes | None = request.content if request.stream is not None else None
-        if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
-            method, content = "GET", None
-        headers = {
-            k: v
-            for k, v in request.headers.items()
-            if k.lower() not in {name.lower() for name in self._credentials}
-            and k.lower() not in ("host", "content-length", "authorization", "cookie")
-        }
-        if content is None:
-            headers.pop("content-type", None)
-        return self._client.build_request(
+        keep_body = not (
+            response.status_code == 303 or (response.status_code in (301, 302) and method == "POST")
+        )
+        dropped = {name.lower() for name in self._credentials} | {"host", "authorization", "cookie"}
+        if not keep_body:
+            method = "GET"
+            dropped |= {"content-length", "content-type", "transfer-encoding"}
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in dropped}
+        # The body is re-sent from its stream: a multipart upload is not buffered in
+        # ``request.content`` by a network transport (its file fields are re-readable).
+        return httpx.Request(
             method,
             location,
             headers=headers,
-            content=content,
+            stream=request.stream if keep_body else None,
             extensions=request.extensions,
         )
 
@@ -472,8 +473,13 @@ class HttpClient:
         if parser is not None:
             try:
                 info = parser(response, body)
-            except Exception:  # a broken hook must not hide the vendor's error
-                logger.debug("error parser of %s failed", self.provider, exc_info=True)
+            except Exception as exc:  # a broken hook must not hide the vendor's error
+                # No traceback: the hook's exception text may quote the body (and a key in it).
+                logger.debug(
+                    "error parser of %s failed: %s",
+                    self.provider,
+                    self.redactor.text(f"{type(exc).__name__}: {exc}"),
+                )
         if info is None:
             info = default_error_parser(response, body) or ErrorInfo()
         status = response.status_code
@@ -501,9 +507,12 @@ class HttpClient:
         millis = response.headers.get("retry-after-ms")
         if millis is not None:
             try:
-                return max(0.0, float(millis) / 1000)
+                seconds = float(millis) / 1000
             except ValueError:
                 pass
+            else:
+                if math.isfinite(seconds) and seconds >= 0:
+                    return seconds
         return parse_retry_after(response.headers.get("retry-after"))
 
     @staticmethod

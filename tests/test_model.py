@@ -245,8 +245,8 @@ def test_unknown_status_in_json_is_refused() -> None:
     [("duration", -1.0), ("size", -5), ("channels", -1)],
 )
 def test_negative_quantities_are_refused(field: str, value: float) -> None:
+    kwargs: dict[str, Any] = {field: value}
     with pytest.raises(ValueError, match=field):
-        kwargs: dict[str, Any] = {field: value}
         Recording(id="r", session_id="s", **kwargs)
 
 

@@ -191,9 +191,7 @@ class GladiaAdapter(Adapter):
             error_parser=self._naming(f"session {session_id} not found"),
         )
 
-    async def update_post_session_metadata(
-        self, session_id: str, metadata: dict[str, Any]
-    ) -> None:
+    async def update_post_session_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
         """Attaches "post session metadata" to a job (``PATCH /v2/live/{id}``, 204).
 
         Gladia documents it as a debugging aid; it shows up as the job's

@@ -34,6 +34,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -158,7 +159,9 @@ class GladiaLiveSession(LiveSessionBase):
                 for piece in frame_slices(data):
                     await ws.send_bytes(piece)
             except Exception as exc:  # the reader sees the close and resends the buffer
-                logger.debug("gladia live %s: send failed (%s)", self.session_id, type(exc).__name__)
+                logger.debug(
+                    "gladia live %s: send failed (%s)", self.session_id, type(exc).__name__
+                )
 
     async def _finalize(self) -> None:
         async with self._lock:
@@ -171,7 +174,9 @@ class GladiaLiveSession(LiveSessionBase):
             try:
                 await ws.send_text(json.dumps(wire.STOP_RECORDING_ACTION))
             except Exception as exc:
-                logger.debug("gladia live %s: stop failed (%s)", self.session_id, type(exc).__name__)
+                logger.debug(
+                    "gladia live %s: stop failed (%s)", self.session_id, type(exc).__name__
+                )
 
     async def _cancel(self) -> None:
         self._cancelled = True
@@ -270,11 +275,12 @@ class GladiaLiveSession(LiveSessionBase):
         """One connection: (close code, reason, whether the socket opened)."""
         connected = False
         try:
-            async with aconnect_ws(
+            connection: AbstractAsyncContextManager[AsyncWebSocketSession] = aconnect_ws(
                 self._url,
                 self._adapter.http.httpx_client,
                 max_message_size_bytes=MAX_MESSAGE_BYTES,
-            ) as ws:
+            )
+            async with connection as ws:
                 async with self._lock:
                     self._ws = ws
                     connected = True
@@ -338,9 +344,7 @@ class GladiaLiveSession(LiveSessionBase):
                 try:
                     self._on_text(bytes(event.data).decode("utf-8"))
                 except UnicodeDecodeError:
-                    self._emit(
-                        ErrorEvent(message="gladia sent a binary frame", code="malformed")
-                    )
+                    self._emit(ErrorEvent(message="gladia sent a binary frame", code="malformed"))
 
     def _on_text(self, text: str) -> None:
         try:
@@ -396,9 +400,7 @@ class GladiaLiveSession(LiveSessionBase):
                     break
                 await asyncio.sleep(self._config.live_poll_interval)
         except ConvoportError as exc:
-            self._emit(
-                ErrorEvent(message=f"could not fetch the finished job: {exc}", code="poll")
-            )
+            self._emit(ErrorEvent(message=f"could not fetch the finished job: {exc}", code="poll"))
         self._job = job
         if job is not None:
             self._read_job(job)
@@ -437,6 +439,7 @@ class GladiaLiveSession(LiveSessionBase):
     async def _final_session(self) -> Session:
         if self._job_session is not None:
             return self._job_session
+        status: SessionStatus
         if self._ended_status in (SessionStatus.CANCELLED, SessionStatus.FAILED):
             status = self._ended_status
         else:

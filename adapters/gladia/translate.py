@@ -444,9 +444,12 @@ def validate_init_body(body: Mapping[str, Any]) -> None:
         raise _bad_option("custom_metadata", metadata, "an object")
     post = body.get("post_processing") or {}
     summary_config = post.get("summarization_config") if isinstance(post, Mapping) else None
-    if isinstance(summary_config, Mapping) and "type" in summary_config:
-        if summary_config["type"] not in wire.SUMMARY_TYPES:
-            raise _bad_option("summarization_config.type", summary_config["type"], wire.SUMMARY_TYPES)
+    if (
+        isinstance(summary_config, Mapping)
+        and "type" in summary_config
+        and summary_config["type"] not in wire.SUMMARY_TYPES
+    ):
+        raise _bad_option("summarization_config.type", summary_config["type"], wire.SUMMARY_TYPES)
     messages = body.get("messages_config") or {}
     if isinstance(messages, Mapping) and messages.get("receive_acknowledgments") is False:
         raise ConfigError(
@@ -513,12 +516,14 @@ def _live_events(message: Any, session_id: str) -> list[LiveEvent]:
     if kind == wire.MSG_POST_SUMMARIZATION:
         error = _error_text(p.raw("error"))
         if error is not None:
-            return [ErrorEvent(message=f"summarization failed: {error}", code=kind, provider_data=raw)]
-        data = p.opt_obj("data")
-        text = data.opt_string("results") if data is not None else None
-        if not text:
+            return [
+                ErrorEvent(message=f"summarization failed: {error}", code=kind, provider_data=raw)
+            ]
+        block = p.opt_obj("data")
+        text = block.opt_string("results") if block is not None else None
+        if block is None or not text:
             return [VendorEvent(name=kind, data=raw)]
-        summary = Summary(session_id=session_id, text=text, provider_data=dict(data.data) if data else {})
+        summary = Summary(session_id=session_id, text=text, provider_data=dict(block.data))
         return [SummaryEvent(summary=summary, provider_data=raw)]
     if kind in (wire.MSG_START_SESSION, wire.MSG_START_RECORDING):
         return [StatusEvent(phase=kind, status=SessionStatus.ACTIVE, provider_data=raw)]
@@ -533,7 +538,9 @@ def _live_events(message: Any, session_id: str) -> list[LiveEvent]:
     if kind in wire.ADDON_MESSAGES:
         error = _error_text(p.raw("error"))
         if error is not None:
-            events.append(ErrorEvent(message=f"{kind} failed: {error}", code=kind, provider_data=raw))
+            events.append(
+                ErrorEvent(message=f"{kind} failed: {error}", code=kind, provider_data=raw)
+            )
     return events
 
 
@@ -555,7 +562,9 @@ def _ack_events(p: Payload, kind: str, raw: dict[str, Any]) -> list[LiveEvent]:
     ):
         raise malformed(P, f"{data.path}.byte_range", "expected two non-negative integers")
     time_end = time_range[1] if len(time_range) == 2 else None
-    if time_end is not None and (isinstance(time_end, bool) or not isinstance(time_end, (int, float))):
+    if time_end is not None and (
+        isinstance(time_end, bool) or not isinstance(time_end, (int, float))
+    ):
         time_end = None
     return [
         AudioAcknowledged(

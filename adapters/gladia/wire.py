@@ -44,9 +44,14 @@ SAMPLE_RATES: Final = (8000, 16000, 32000, 44100, 48000)
 MAX_CHANNELS: Final = 8
 REGIONS: Final = ("us-west", "eu-west")
 SUMMARY_TYPES: Final = ("general", "bullet_points", "concise")
-LANGUAGES: Final = frozenset(
-    ["af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs", "cy", "da", "de", "el", "en", "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu", "ha", "haw", "he", "hi", "hr", "ht", "hu", "hy", "id", "is", "it", "ja", "jw", "ka", "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt", "lv", "mg", "mi", "mk", "ml", "mn", "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt", "ro", "ru", "sa", "sd", "si", "sk", "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur", "uz", "vi", "yi", "yo", "zh"]
-)
+_LANGUAGE_CODES = """
+af am ar as az ba be bg bn bo br bs ca cs cy da de el en es et eu fa fi fo fr gl gu ha haw he hi
+hr ht hu hy id is it ja jw ka kk km kn ko la lb ln lo lt lv mg mi mk ml mn mr ms mt my ne nl nn no
+oc pa pl ps pt ro ru sa sd si sk sl sn so sq sr su sv sw ta te tg th tk tl tr tt uk ur uz vi yi yo
+zh
+"""
+#: ``TranscriptionLanguageCode`` (99 codes).
+LANGUAGES: Final = frozenset(_LANGUAGE_CODES.split())
 
 #: WebSocket close codes: 1000/1001 end the session normally; 4400-4499 are refusals that a
 #: reconnect cannot fix (the SDK does not retry them either); anything else is a drop.

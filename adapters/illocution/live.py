@@ -76,31 +76,40 @@ CANCEL_GRACE = 5.0
 _WAV_FORMATS = {"pcm": (1, None), "pcm_s16le": (1, 16), "alaw": (6, 8), "ulaw": (7, 8)}
 
 
-def streaming_wav_header(*, sample_rate: int, channels: int, bits: int, fmt: int = 1) -> bytes:
-    """A WAV header for a stream of unknown length (RIFF and data sizes 0xFFFFFFFF)."""
+def wav_header(
+    *, sample_rate: int, channels: int, bits: int, fmt: int = 1, data_size: int | None = None
+) -> bytes:
+    """A 44-byte WAV header. ``data_size`` None: a stream of unknown length (RIFF and data
+    sizes 0xFFFFFFFF, which transcoders such as ffmpeg read as "until the end")."""
     block_align = channels * bits // 8
+    fmt_chunk = struct.pack(
+        "<HHIIHH", fmt, channels, sample_rate, sample_rate * block_align, block_align, bits
+    )
+    data_len = 0xFFFFFFFF if data_size is None else data_size
+    riff_len = 0xFFFFFFFF if data_size is None else 36 + data_size
     return (
         b"RIFF"
-        + struct.pack("<I", 0xFFFFFFFF)
+        + struct.pack("<I", riff_len)
         + b"WAVEfmt "
-        + struct.pack("<IHHIIHH", 16, fmt, channels, sample_rate, sample_rate * block_align,
-                      block_align, bits)
+        + struct.pack("<I", len(fmt_chunk))
+        + fmt_chunk
         + b"data"
-        + struct.pack("<I", 0xFFFFFFFF)
+        + struct.pack("<I", data_len)
     )
 
 
-def wav_header_for(options: LiveOptions) -> bytes | None:
+def wav_header_for(options: LiveOptions, *, data_size: int | None = None) -> bytes | None:
     """The header to put in front of raw audio of this encoding, or None (containers)."""
     known = _WAV_FORMATS.get(options.encoding.lower())
     if known is None:
         return None
     fmt, bits = known
-    return streaming_wav_header(
+    return wav_header(
         sample_rate=options.sample_rate,
         channels=options.channels,
         bits=bits or options.bit_depth,
         fmt=fmt,
+        data_size=data_size,
     )
 
 
@@ -466,14 +475,18 @@ class IllocutionLiveSession(LiveSessionBase):
         self._deadline = now + remaining
         self._keepalive_due = now + (remaining - margin if remaining > margin else remaining / 2)
 
+    def _silent(self) -> bool:
+        """Whether automatic keepalives still apply (audio may still come)."""
+        return not (self._finished or self._finalize_requested or self._cancel_requested)
+
     async def _keepalive_loop(self) -> None:
-        while not (self._finished or self._finalize_requested or self._cancel_requested):
+        while self._silent():
             wait = self._keepalive_due - self._tuning.clock()
             if wait > 0:
                 await self._tuning.sleep(min(wait, self._tuning.keepalive_poll))
                 continue
             async with self._lock:
-                if self._finished or self._finalize_requested or self._cancel_requested:
+                if not self._silent():
                     return
                 if self._keepalive_due > self._tuning.clock():
                     continue
@@ -647,6 +660,6 @@ class IllocutionLiveSession(LiveSessionBase):
 __all__ = [
     "IllocutionLiveSession",
     "LiveTuning",
-    "streaming_wav_header",
+    "wav_header",
     "wav_header_for",
 ]

@@ -168,9 +168,7 @@ def utterance(data: Any, *, path: str = "$", provider: str = PROVIDER) -> Uttera
 # -- SSE events ----------------------------------------------------------------------------
 
 
-def event(
-    name: str, data: Any, *, session_id: str, provider: str = PROVIDER
-) -> LiveEvent:
+def event(name: str, data: Any, *, session_id: str, provider: str = PROVIDER) -> LiveEvent:
     """One SSE event (name and parsed ``data``) as a neutral event.
 
     ``status`` -> StatusEvent, ``partial_transcript`` -> PartialTranscript,
@@ -389,8 +387,7 @@ def analysis_result(data: Any, *, bytes_sent: int, provider: str = PROVIDER) -> 
     p = Payload(provider, data, "$")
     cid = p.string("conversation_id")
     utterances = [
-        utterance(entry.data, path=entry.path, provider=provider)
-        for entry in p.objects("timeline")
+        utterance(entry.data, path=entry.path, provider=provider) for entry in p.objects("timeline")
     ]
     ends = [u.end for u in utterances if u.end is not None]
     session = Session(

@@ -5,10 +5,12 @@ Conventions every command follows:
 * human output by default, ``--json`` for scripts (one JSON document on stdout);
 * errors are one line on stderr (``convoport: error: …``) and a non-zero exit code; ``--debug``
   (a global option, or ``CONVOPORT_DEBUG=1``) prints the traceback and enables debug logging;
-* exit codes: 0 success, 1 a convoport error (vendor, archive, partial failure), 2 usage or
-  configuration error, 3 unsupported operation, 130 interrupted.
+* exit codes: 0 success, 1 a convoport error (vendor, archive, a session that failed to
+  migrate, a failed verification), 2 usage or configuration error, 3 unsupported operation,
+  130 interrupted.
 """
 
-from convoport.cli._app import main
+from convoport.cli import _commands as _commands  # registers the commands on the group
+from convoport.cli._app import cli, main
 
-__all__ = ["main"]
+__all__ = ["cli", "main"]

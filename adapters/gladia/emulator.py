@@ -1,0 +1,1021 @@
+"""A Gladia live v2 emulator: the REST jobs API and the live WebSocket, from seeded state.
+
+Built from ``shared/vendors/gladia.md`` and the OpenAPI document; every REST answer validates
+against that document (a test checks it). Use it through :class:`GladiaEmulator`::
+
+    harness = GladiaEmulator(seed=7)
+    client = convoport.connect("gladia", transport=harness.transport(),
+                               **harness.connect_options())
+
+What it does:
+
+* **Seeded jobs** (``jobs``, default 36, deterministic from ``seed``): every status (``done``,
+  ``error``, ``processing``, ``queued``), ``created_at`` spread over about ten days from
+  2026-09-01, ``custom_metadata`` on every third job, summaries on half of the done jobs,
+  mono and stereo audio. Audio is real 16-bit PCM WAV made by code
+  (``make_wav(tone_pcm(...))``, 8 kHz, 2-4 s), generated on first download.
+* **Transcripts are derived from the audio**, for seeded and live jobs alike: one utterance per
+  second of audio per channel (speech in the first half of each second, as ``tone_pcm(...,
+  silence_every=1.0)`` makes it), three words taken from :data:`WORDS` at positions given by
+  the SHA-256 of that second's bytes of that channel; ids ``"<channel:02>_<second:08>"``.
+* **REST**: ``POST/GET /v2/live``, ``GET/DELETE/PATCH /v2/live/{id}``, ``GET
+  /v2/live/{id}/file``; pagination with absolute ``next`` links on the request's host; every
+  list filter (``after_date`` inclusive, ``before_date`` exclusive, ``date`` a UTC day,
+  repeated ``status``, ``custom_metadata[key]=value``); Gladia error bodies (``timestamp``,
+  ``path``, ``request_id``, ``statusCode``, ``message``, ``validation_errors`` on 400); 401
+  without the sandbox key (:data:`SANDBOX_KEY`); 404 ``"Cannot <METHOD> <path>"`` for unknown
+  routes and methods; DELETE refused with 403 unless the job is done or errored; PATCH over
+  100 kB refused with 413. List items carry ``post_session_metadata`` (the spec requires it,
+  although the real API is reported to omit it; the adapter copes with both).
+* **Live**: ``POST /v2/live`` returns ``wss://<host>/v2/live/ws?token=<uuid>``. The socket
+  acknowledges every audio frame (``byte_range`` cumulative, exclusive end), sends partial
+  (when asked) and final transcripts as whole seconds arrive, speech events, the
+  ``stop_recording`` acknowledgement, lifecycle events (when asked), ``post_transcript``,
+  ``post_final_transcript``, ``post_summarization`` (when asked), then closes with 1000 and the
+  job is ``done`` with its result and a WAV of the audio received. A reconnect to the same URL
+  resumes the same job; :meth:`GladiaEmulator.bytes_received` counts the audio bytes per job.
+* **Faults** (:class:`convoport.contracts.emulator.Faults`): latency, 5xx, 429 with
+  ``Retry-After``, dropped responses on REST (Gladia-shaped error bodies), and
+  ``drop_ws_after_frames``: the socket is closed with 1011 after that many client frames
+  (once; then the knob is cleared).
+"""
+
+from __future__ import annotations
+
+import array
+import base64
+import contextlib
+import hashlib
+import json
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+import attrs
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket
+
+from convoport.contracts.emulator import FaultMiddleware, Faults, make_wav, tone_pcm
+from convoport.contracts.ws import InProcessTransport
+
+from . import wire
+from .translate import format_timestamp
+
+#: The API key the emulator accepts.
+SANDBOX_KEY = "sandbox-key"
+BASE_URL = wire.DEFAULT_BASE_URL
+#: The words transcripts are made of (indexed by a hash of the audio).
+_WORD_LIST = """
+alpha bravo charlie delta echo foxtrot golf hotel india juliet kilo lima mike november oscar papa
+quebec romeo sierra tango uniform victor whiskey xray yankee zulu hello world order invoice refund
+delivery account password meeting schedule thanks please yes no maybe today tomorrow morning
+evening price support ticket number customer agent call
+"""
+WORDS: tuple[str, ...] = tuple(_WORD_LIST.split())
+MAX_PATCH_BYTES = 100_000
+_STATUS_CYCLE = ("done", "done", "error", "done", "processing", "queued")
+_USERS = ("alice", "bob", "carol")
+
+Clock = Callable[[], datetime]
+
+
+def _stamp(value: datetime) -> str:
+    return format_timestamp(value)
+
+
+def channel_bytes(pcm: bytes, channels: int, sample_width: int) -> list[bytes]:
+    """De-interleaves PCM into one byte string per channel."""
+    if channels == 1:
+        return [pcm]
+    if sample_width == 2:
+        samples = array.array("h")
+        samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+        return [samples[c::channels].tobytes() for c in range(channels)]
+    frame = channels * sample_width
+    return [
+        b"".join(pcm[i : i + sample_width] for i in range(c * sample_width, len(pcm), frame))
+        for c in range(channels)
+    ]
+
+
+def utterance_for(
+    audio: bytes, *, second: int, channel: int, seconds: float, language: str
+) -> dict[str, Any]:
+    """The ``UtteranceDTO`` for one second (``seconds`` long, <= 1) of one channel."""
+    digest = hashlib.sha256(audio).digest()
+    words = [WORDS[digest[i] % len(WORDS)] for i in range(3)]
+    start = float(second)
+    end = start + round(min(0.5, seconds), 3)
+    step = (end - start) / len(words)
+    confidence = 0.8 + (digest[3] % 20) / 100
+    word_dtos = [
+        {
+            "word": (" " if i else "") + w,
+            "start": round(start + i * step, 3),
+            "end": round(start + (i + 1) * step, 3),
+            "confidence": round(confidence, 2),
+        }
+        for i, w in enumerate(words)
+    ]
+    return {
+        "start": start,
+        "end": end,
+        "confidence": round(confidence, 2),
+        "channel": channel,
+        "words": word_dtos,
+        "text": " ".join(words),
+        "language": language,
+    }
+
+
+def utterances_for(
+    pcm: bytes, *, sample_rate: int, channels: int, sample_width: int, language: str
+) -> list[dict[str, Any]]:
+    """Every utterance of an audio buffer, in time order (then channel)."""
+    per_channel = channel_bytes(pcm, channels, sample_width)
+    second_bytes = sample_rate * sample_width
+    out = []
+    total = len(per_channel[0]) if per_channel else 0
+    for second in range((total + second_bytes - 1) // second_bytes):
+        for c, data in enumerate(per_channel):
+            piece = data[second * second_bytes : (second + 1) * second_bytes]
+            if piece:
+                out.append(
+                    utterance_for(
+                        piece,
+                        second=second,
+                        channel=c,
+                        seconds=len(piece) / second_bytes,
+                        language=language,
+                    )
+                )
+    return out
+
+
+@attrs.define(kw_only=True)
+class Job:
+    """One emulated live job."""
+
+    id: str
+    request_id: str
+    status: str
+    created_at: datetime
+    completed_at: datetime | None = None
+    custom_metadata: dict[str, Any] = attrs.field(factory=dict)
+    error_code: int | None = None
+    post_session_metadata: dict[str, Any] = attrs.field(factory=dict)
+    request_params: dict[str, Any] | None = None
+    result: dict[str, Any] | None = None
+    file: dict[str, Any] | None = None
+    audio_spec: tuple[float, int, int] | None = None  # seconds, sample rate, channels
+    wav: bytes | None = None
+    # live state
+    token: str | None = None
+    pcm: bytearray = attrs.field(factory=bytearray)
+    finals_sent: int = 0
+    partials_sent: set[int] = attrs.field(factory=set)
+    stop_received: bool = False
+
+    def to_wire(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "request_id": self.request_id,
+            "version": 2,
+            "status": self.status,
+            "created_at": _stamp(self.created_at),
+            "completed_at": _stamp(self.completed_at) if self.completed_at else None,
+            "custom_metadata": dict(self.custom_metadata),
+            "error_code": self.error_code,
+            "post_session_metadata": dict(self.post_session_metadata),
+            "kind": "live",
+            "file": dict(self.file) if self.file is not None else None,
+            "request_params": dict(self.request_params) if self.request_params else None,
+            "result": self.result,
+        }
+
+    # -- live helpers ---------------------------------------------------------------------
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return self.request_params or {}
+
+    @property
+    def messages(self) -> dict[str, Any]:
+        defaults = {
+            "receive_partial_transcripts": False,
+            "receive_final_transcripts": True,
+            "receive_speech_events": True,
+            "receive_post_processing_events": True,
+            "receive_acknowledgments": True,
+            "receive_lifecycle_events": False,
+            "receive_realtime_processing_events": True,
+        }
+        return {**defaults, **(self.params.get("messages_config") or {})}
+
+    @property
+    def sample_width(self) -> int:
+        return max(1, int(self.params.get("bit_depth", 16)) // 8)
+
+    @property
+    def bytes_per_second(self) -> int:
+        channels = int(self.params.get("channels", 1))
+        return int(self.params.get("sample_rate", 16000)) * self.sample_width * channels
+
+    @property
+    def language(self) -> str:
+        languages = (self.params.get("language_config") or {}).get("languages") or []
+        return str(languages[0]) if languages else "en"
+
+
+def _default_params(channels: int, sample_rate: int, language: str) -> dict[str, Any]:
+    return {
+        "encoding": "wav/pcm",
+        "bit_depth": 16,
+        "sample_rate": sample_rate,
+        "channels": channels,
+        "model": "solaria-1",
+        "endpointing": 0.05,
+        "maximum_duration_without_endpointing": 5,
+        "language_config": {"languages": [language], "code_switching": False},
+    }
+
+
+class _Validation(Exception):
+    def __init__(self, errors: list[str]) -> None:
+        super().__init__("; ".join(errors))
+        self.errors = errors
+
+
+class GladiaState:
+    """The emulator's state: jobs by id, in creation order."""
+
+    def __init__(self, *, seed: int, jobs: int, clock: Clock | None) -> None:
+        self.rng = random.Random(seed)
+        self.jobs: dict[str, Job] = {}
+        self._clock = clock
+        self._request_counter = 0
+        self._seed_jobs(jobs)
+
+    def now(self) -> datetime:
+        return self._clock() if self._clock else datetime.now(UTC)
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def request_id(self) -> str:
+        self._request_counter += 1
+        digest = hashlib.sha256(f"{self._request_counter}".encode()).hexdigest()
+        return f"G-{digest[:8]}"
+
+    def _seed_jobs(self, count: int) -> None:
+        rng = self.rng
+        moment = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+        for i in range(count):
+            moment += timedelta(hours=rng.uniform(4, 10), milliseconds=rng.randint(0, 999))
+            created = moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+            status = _STATUS_CYCLE[i % len(_STATUS_CYCLE)]
+            job_id = self.new_uuid()
+            channels = 2 if i % 4 == 1 else 1
+            seconds = float(2 + i % 3)
+            sample_rate = 8000
+            language = "fr" if i % 5 == 3 else "en"
+            metadata: dict[str, Any] = {}
+            if i % 3 == 0:
+                metadata = {"user": _USERS[(i // 3) % 3], "team": "support" if i % 2 else "sales"}
+            job = Job(
+                id=job_id,
+                request_id=f"G-{job_id[:8]}",
+                status=status,
+                created_at=created,
+                custom_metadata=metadata,
+                request_params=_default_params(channels, sample_rate, language),
+            )
+            if status in ("done", "error"):
+                job.completed_at = created + timedelta(seconds=seconds + 1.5)
+            if status == "error":
+                job.error_code = 500
+            if status == "done":
+                job.audio_spec = (seconds, sample_rate, channels)
+                pcm = self.seeded_pcm(job)
+                job.file = {
+                    "id": self.new_uuid(),
+                    "filename": f"{job_id}.wav",
+                    "source": None,
+                    "audio_duration": seconds,
+                    "number_of_channels": channels,
+                }
+                job.result = self.result_for(
+                    job,
+                    pcm,
+                    sample_rate=sample_rate,
+                    channels=channels,
+                    sample_width=2,
+                    summarize=i % 2 == 0,
+                )
+            self.jobs[job_id] = job
+
+    @staticmethod
+    def seeded_pcm(job: Job) -> bytes:
+        assert job.audio_spec is not None
+        seconds, rate, channels = job.audio_spec
+        return tone_pcm(seconds, sample_rate=rate, channels=channels, silence_every=1.0)
+
+    def wav_for(self, job: Job) -> bytes | None:
+        if job.wav is None and job.audio_spec is not None:
+            _, rate, channels = job.audio_spec
+            job.wav = make_wav(self.seeded_pcm(job), sample_rate=rate, channels=channels)
+        return job.wav
+
+    def result_for(
+        self,
+        job: Job,
+        pcm: bytes,
+        *,
+        sample_rate: int,
+        channels: int,
+        sample_width: int,
+        summarize: bool,
+    ) -> dict[str, Any]:
+        language = job.language
+        utterances = utterances_for(
+            pcm,
+            sample_rate=sample_rate,
+            channels=channels,
+            sample_width=sample_width,
+            language=language,
+        )
+        duration = round(len(pcm) / (sample_rate * sample_width * channels), 3) if pcm else 0.0
+        result: dict[str, Any] = {
+            "metadata": {
+                "audio_duration": duration,
+                "number_of_distinct_channels": channels,
+                "billing_time": round(duration * channels, 3),
+                "transcription_time": round(duration * 0.1, 3),
+            },
+            "transcription": {
+                "full_transcript": " ".join(u["text"] for u in utterances),
+                "languages": [language],
+                "utterances": utterances,
+            },
+        }
+        if summarize:
+            words = [u["text"].split()[0] for u in utterances[:4]]
+            result["summarization"] = {
+                "success": True,
+                "is_empty": not utterances,
+                "exec_time": 0.42,
+                "error": None,
+                "results": (f"The caller talked about {', '.join(words)}." if utterances else None),
+            }
+        return result
+
+
+class GladiaEmulator:
+    """The harness: the app, its faults, an in-process transport and the kit's arguments.
+
+    ``clock`` (a callable returning aware datetimes) replaces the wall clock for new jobs and
+    messages, for reproducible recordings; ``record_frames`` keeps every WebSocket frame in
+    :attr:`ws_log` (one list per connection).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 7,
+        faults: Faults | None = None,
+        jobs: int = 36,
+        clock: Clock | None = None,
+        record_frames: bool = False,
+    ) -> None:
+        self.faults = faults or Faults(seed=seed)
+        self.state = GladiaState(seed=seed, jobs=jobs, clock=clock)
+        self.record_frames = record_frames
+        self.ws_log: list[list[dict[str, Any]]] = []
+        routes = [
+            WebSocketRoute("/v2/live/ws", self._websocket),
+            Route(
+                "/{path:path}",
+                self._http,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+            ),
+        ]
+        self.starlette = Starlette(routes=routes)
+        self.app = FaultMiddleware(self.starlette, self.faults, error_body=self._fault_body)
+
+    # -- harness API ----------------------------------------------------------------------
+
+    def transport(self) -> InProcessTransport:
+        """An in-process httpx transport (REST and the WebSocket)."""
+        return InProcessTransport(self.app)
+
+    def connect_options(self) -> dict[str, Any]:
+        return {"api_key": SANDBOX_KEY, "base_url": BASE_URL}
+
+    def bytes_received(self, job_id: str) -> int:
+        """Audio bytes the job's live socket received (acknowledged)."""
+        return len(self.state.jobs[job_id].pcm)
+
+    def job(self, job_id: str) -> Job:
+        return self.state.jobs[job_id]
+
+    def jobs(self, status: str | None = None) -> list[Job]:
+        return [j for j in self.state.jobs.values() if status is None or j.status == status]
+
+    def scenario_args(self, scenario: str) -> dict[str, Any] | None:
+        """Arguments for the kit's scenarios (and Gladia's own), from the seeded data."""
+        done = self.jobs("done")
+        stereo = next(j for j in done if (j.file or {}).get("number_of_channels") == 2)
+        summarized = next(j for j in done if (j.result or {}).get("summarization"))
+        errored = self.jobs("error")
+        failed_query = {"statuses": ["failed"]}
+        live_options = {
+            "encoding": "pcm",
+            "sample_rate": 16000,
+            "bit_depth": 16,
+            "channels": 1,
+            "languages": ["en"],
+            "metadata": {"user": "kit"},
+            "partial_transcripts": True,
+            "provider_options": {
+                "post_processing": {"summarization": True},
+                "messages_config": {"receive_speech_events": False},
+            },
+        }
+        audio = {"seconds": 2.0, "sample_rate": 16000, "channels": 1}
+        first_meta = next(j for j in self.jobs() if j.custom_metadata)
+        args: dict[str, dict[str, Any]] = {
+            "list_sessions_two_pages": {"page_size": 4, "query": failed_query},
+            "list_sessions_three_pages": {"page_size": 2, "query": failed_query},
+            "list_sessions_filters": {
+                "page_size": 10,
+                "query": {
+                    "created_after": "2026-09-01T00:00:00+00:00",
+                    "created_before": "2026-09-30T00:00:00+00:00",
+                    "created_on": first_meta.created_at.date().isoformat(),
+                    "statuses": ["completed", "failed", "pending", "processing"],
+                    "metadata": {"user": str(first_meta.custom_metadata["user"])},
+                },
+            },
+            "get_session_completed": {"session_id": stereo.id},
+            "get_session_not_found": {"session_id": "00000000-0000-4000-8000-000000000000"},
+            "get_session_error_status": {"session_id": errored[0].id},
+            "get_transcript": {"session_id": stereo.id},
+            "get_summary": {"session_id": summarized.id},
+            "list_recordings": {"session_id": stereo.id},
+            "download_recording": {
+                "session_id": stereo.id,
+                "recording_id": (stereo.file or {})["id"],
+            },
+            "delete_session": {"session_id": done[-1].id},
+            "delete_refused_403": {"session_id": self.jobs("processing")[0].id},
+            "rate_limited_then_ok": {"session_id": stereo.id},
+            "server_error_then_ok": {"session_id": stereo.id},
+            "auth_failure": {"session_id": stereo.id},
+            "invalid_request_400": {
+                "options": {"provider_options": {"endpointing": 100}},
+            },
+            "live_ingest_roundtrip": {"options": live_options, "audio": audio},
+            "live_ingest_drop_and_resume": {
+                "options": live_options,
+                "audio": {"seconds": 3.0, "sample_rate": 16000, "channels": 1},
+                "drop_ws_after_frames": 2,
+            },
+        }
+        return args.get(scenario)
+
+    # -- errors ---------------------------------------------------------------------------
+
+    def error_body(
+        self, status: int, path: str, message: str, validation_errors: list[str] | None = None
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "timestamp": _stamp(self.state.now()),
+            "path": path,
+            "request_id": self.state.request_id(),
+            "statusCode": status,
+            "message": message,
+        }
+        if validation_errors:
+            body["validation_errors"] = validation_errors
+        return body
+
+    def _error(
+        self, status: int, request: Request, message: str, errors: list[str] | None = None
+    ) -> JSONResponse:
+        return JSONResponse(self.error_body(status, request.url.path, message, errors), status)
+
+    def _fault_body(self, status: int, path: str) -> tuple[bytes, str]:
+        message = "Too many requests" if status == 429 else "Internal server error"
+        return json.dumps(self.error_body(status, path, message)).encode(), "application/json"
+
+    # -- REST -----------------------------------------------------------------------------
+
+    async def _http(self, request: Request) -> Response:
+        path = request.url.path.rstrip("/") or "/"
+        method = request.method
+        parts = path.strip("/").split("/")
+        handler: Callable[..., Any] | None = None
+        args: tuple[Any, ...] = ()
+        if parts[:2] == ["v2", "live"]:
+            if len(parts) == 2:
+                handler = {"GET": self._list, "POST": self._init}.get(method)
+            elif len(parts) == 3 and parts[2] != "ws":
+                handler = {"GET": self._get, "DELETE": self._delete, "PATCH": self._patch}.get(
+                    method
+                )
+                args = (parts[2],)
+            elif len(parts) == 4 and parts[3] == "file":
+                handler = {"GET": self._file}.get(method)
+                args = (parts[2],)
+        if handler is None:
+            return self._error(404, request, f"Cannot {method} {request.url.path}")
+        key = request.headers.get(wire.KEY_HEADER)
+        if not key:
+            return self._error(401, request, "no gladia key provided")
+        if key != SANDBOX_KEY:
+            return self._error(401, request, "gladia user not found")
+        try:
+            result: Response = await handler(request, *args)
+        except _Validation as exc:
+            return self._error(400, request, "Invalid request parameters", exc.errors)
+        return result
+
+    def _job_or_404(self, request: Request, job_id: str) -> Job | JSONResponse:
+        job = self.state.jobs.get(job_id)
+        if job is None:
+            return self._error(404, request, "Live job not found")
+        return job
+
+    async def _get(self, request: Request, job_id: str) -> Response:
+        job = self._job_or_404(request, job_id)
+        if isinstance(job, Response):
+            return job
+        return JSONResponse(job.to_wire())
+
+    async def _delete(self, request: Request, job_id: str) -> Response:
+        job = self._job_or_404(request, job_id)
+        if isinstance(job, Response):
+            return job
+        if job.status not in wire.TERMINAL_STATUSES:
+            return self._error(
+                403, request, f"Live job is not in a deletable state (status {job.status})"
+            )
+        del self.state.jobs[job_id]
+        return Response(status_code=202)
+
+    async def _patch(self, request: Request, job_id: str) -> Response:
+        job = self._job_or_404(request, job_id)
+        if isinstance(job, Response):
+            return job
+        raw = await request.body()
+        if len(raw) > MAX_PATCH_BYTES:
+            return self._error(
+                413,
+                request,
+                "The post_request_metadata parameter must be a json object no longer that 100kb",
+            )
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            raise _Validation(["body must be a json object"]) from None
+        if not isinstance(body, dict):
+            raise _Validation(["body must be a json object"])
+        job.post_session_metadata = body
+        return Response(status_code=204)
+
+    async def _file(self, request: Request, job_id: str) -> Response:
+        job = self._job_or_404(request, job_id)
+        if isinstance(job, Response):
+            return job
+        wav = self.state.wav_for(job)
+        if wav is None or job.file is None:
+            return self._error(404, request, "Audio file not found for this live job")
+        filename = job.file.get("filename") or f"{job.id}.wav"
+        return Response(
+            wav,
+            media_type="application/octet-stream",
+            headers={"content-disposition": f'attachment; filename="{filename}"'},
+        )
+
+    async def _list(self, request: Request) -> Response:
+        query = request.query_params
+        errors: list[str] = []
+        offset = _int_param(query.get("offset"), "offset", 0, 0, errors)
+        limit = _int_param(query.get("limit"), "limit", 20, 1, errors)
+        statuses = query.getlist("status")
+        for s in statuses:
+            if s not in wire.STATUS_TABLE:
+                errors.append(
+                    "each value in status must be one of the following values: "
+                    + ", ".join(wire.STATUS_TABLE)
+                )
+                break
+        day = query.get("date")
+        day_value: date | None = None
+        if day is not None:
+            try:
+                day_value = date.fromisoformat(day[:10])
+            except ValueError:
+                errors.append("date must be a valid ISO 8601 date string")
+        before = _date_param(query.get("before_date"), "before_date", errors)
+        after = _date_param(query.get("after_date"), "after_date", errors)
+        metadata = {
+            k[len("custom_metadata[") : -1]: v
+            for k, v in query.multi_items()
+            if k.startswith("custom_metadata[") and k.endswith("]")
+        }
+        if errors:
+            raise _Validation(errors)
+        jobs = sorted(self.state.jobs.values(), key=lambda j: j.created_at, reverse=True)
+        selected = [
+            j
+            for j in jobs
+            if (not statuses or j.status in statuses)
+            and (day_value is None or j.created_at.date() == day_value)
+            and (before is None or j.created_at < before)
+            and (after is None or j.created_at >= after)
+            and all(
+                k in j.custom_metadata and str(j.custom_metadata[k]) == v
+                for k, v in metadata.items()
+            )
+        ]
+        page = selected[offset : offset + limit]
+        filters = [(k, v) for k, v in query.multi_items() if k not in ("offset", "limit")]
+        base = f"{request.url.scheme}://{request.url.netloc}{wire.LIVE_PATH}"
+
+        def link(at: int) -> str:
+            return base + "?" + urlencode([("offset", at), ("limit", limit), *filters])
+
+        following = offset + limit
+        return JSONResponse(
+            {
+                "first": link(0),
+                "current": link(offset),
+                "next": link(following) if following < len(selected) else None,
+                "items": [j.to_wire() for j in page],
+            }
+        )
+
+    async def _init(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body() or b"null")
+        except ValueError:
+            raise _Validation(["body must be a json object"]) from None
+        if not isinstance(body, dict):
+            raise _Validation(["body must be a json object"])
+        region = request.query_params.get("region")
+        errors = _validate_init(body)
+        if region is not None and region not in wire.REGIONS:
+            errors.append("region must be one of the following values: " + ", ".join(wire.REGIONS))
+        if errors:
+            raise _Validation(errors)
+        now = self.state.now()
+        job_id = self.state.new_uuid()
+        token = self.state.new_uuid()
+        params = {k: v for k, v in body.items() if k != "custom_metadata"}
+        defaults = _default_params(1, 16000, "en")
+        defaults.pop("language_config")
+        job = Job(
+            id=job_id,
+            request_id=f"G-{job_id[:8]}",
+            status="queued",
+            created_at=now,
+            custom_metadata=dict(body.get("custom_metadata") or {}),
+            request_params={**defaults, **params},
+            token=token,
+        )
+        self.state.jobs[job_id] = job
+        scheme = "wss" if request.url.scheme in ("https", "wss") else "ws"
+        url = f"{scheme}://{request.url.netloc}{wire.LIVE_PATH}/ws?token={token}"
+        return JSONResponse({"id": job_id, "created_at": _stamp(now), "url": url}, 201)
+
+    # -- WebSocket ------------------------------------------------------------------------
+
+    async def _websocket(self, websocket: WebSocket) -> None:
+        token = websocket.query_params.get("token")
+        job = next((j for j in self.state.jobs.values() if token and j.token == token), None)
+        if job is None:
+            await websocket.close(code=4401, reason="invalid token")
+            return
+        if job.status in wire.TERMINAL_STATUSES or (
+            job.stop_received and job.status != "processing"
+        ):
+            await websocket.close(code=4403, reason="session already ended")
+            return
+        await websocket.accept()
+        log: list[dict[str, Any]] | None = [] if self.record_frames else None
+        if log is not None:
+            self.ws_log.append(log)
+        session = _LiveSocket(self, job, websocket, log)
+        await session.run()
+
+
+def _int_param(value: str | None, name: str, default: int, minimum: int, errors: list[str]) -> int:
+    if value is None:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        errors.append(f"{name} must be an integer number")
+        return default
+    if number < minimum:
+        errors.append(f"{name} must not be less than {minimum}")
+    return number
+
+
+def _date_param(value: str | None, name: str, errors: list[str]) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        text = value[:-1] + "+00:00" if value.endswith("Z") else value
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        errors.append(f"{name} must be a valid ISO 8601 date string")
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+def _one_of(errors: list[str], body: dict[str, Any], name: str, allowed: tuple[Any, ...]) -> None:
+    if name in body and (isinstance(body[name], bool) or body[name] not in allowed):
+        values = ", ".join(str(a) for a in allowed)
+        errors.append(f"{name} must be one of the following values: {values}")
+
+
+def _range(errors: list[str], body: dict[str, Any], name: str, low: float, high: float) -> None:
+    if name not in body:
+        return
+    value = body[name]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        errors.append(f"{name} must be a number")
+    elif value < low:
+        errors.append(f"{name} must not be less than {low:g}")
+    elif value > high:
+        errors.append(f"{name} must not be greater than {high:g}")
+
+
+def _validate_init(body: dict[str, Any]) -> list[str]:
+    errors: list[str] = []
+    _one_of(errors, body, "encoding", tuple(wire.ENCODINGS.values()))
+    _one_of(errors, body, "bit_depth", wire.BIT_DEPTHS)
+    _one_of(errors, body, "sample_rate", wire.SAMPLE_RATES)
+    _range(errors, body, "channels", 1, wire.MAX_CHANNELS)
+    _range(errors, body, "endpointing", 0.01, 10)
+    _range(errors, body, "maximum_duration_without_endpointing", 5, 60)
+    if "custom_metadata" in body and not isinstance(body["custom_metadata"], dict):
+        errors.append("custom_metadata must be an object")
+    language_config = body.get("language_config")
+    if language_config is not None:
+        languages = language_config.get("languages") if isinstance(language_config, dict) else None
+        if not isinstance(languages, list) or any(x not in wire.LANGUAGES for x in languages):
+            errors.append(
+                "language_config.languages must contain valid TranscriptionLanguageCode values"
+            )
+    return errors
+
+
+class _LiveSocket:
+    """One WebSocket connection of a live job."""
+
+    def __init__(
+        self,
+        emulator: GladiaEmulator,
+        job: Job,
+        websocket: WebSocket,
+        log: list[dict[str, Any]] | None,
+    ) -> None:
+        self.emulator = emulator
+        self.job = job
+        self.ws = websocket
+        self.log = log
+        self.frames = 0
+
+    def _record(self, direction: str, kind: str, data: Any) -> None:
+        if self.log is not None:
+            self.log.append({"dir": direction, "type": kind, "data": data})
+
+    async def send(self, message_type: str, **fields: Any) -> None:
+        message = {
+            "session_id": self.job.id,
+            "created_at": _stamp(self.emulator.state.now()),
+            "type": message_type,
+            **fields,
+        }
+        self._record("recv", "text", message)
+        await self.ws.send_text(json.dumps(message))
+
+    async def close(self, code: int, reason: str = "") -> None:
+        self._record("recv", "close", {"code": code, "reason": reason})
+        await self.ws.close(code=code, reason=reason)
+
+    async def run(self) -> None:
+        job = self.job
+        if job.status == "queued":
+            job.status = "processing"
+            if job.messages["receive_lifecycle_events"]:
+                await self.send(wire.MSG_START_RECORDING)
+        while True:
+            message = await self.ws.receive()
+            if message["type"] == "websocket.disconnect":
+                self._record("send", "close", {"code": message.get("code", 1000), "reason": ""})
+                if message.get("code", 1000) == 1000 and not job.stop_received:
+                    # Gladia post-processes in the background when the client closes with 1000.
+                    self._complete()
+                return
+            data: bytes | None = message.get("bytes")
+            text: str | None = message.get("text")
+            if data is not None:
+                self._record(
+                    "send",
+                    "binary",
+                    {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)},
+                )
+                if len(data) > wire.MAX_FRAME_BYTES:
+                    await self.close(1009, "frame too large")
+                    return
+                await self._audio(data)
+            elif text is not None:
+                try:
+                    action = json.loads(text)
+                except ValueError:
+                    action = None
+                self._record("send", "text", action if isinstance(action, dict) else text)
+                kind = action.get("type") if isinstance(action, dict) else None
+                if kind == "audio_chunk":
+                    chunk = (action.get("data") or {}).get("chunk", "")
+                    with contextlib.suppress(ValueError):
+                        await self._audio(base64.b64decode(chunk))
+                elif kind == "stop_recording":
+                    await self._stop()
+                    return
+            self.frames += 1
+            drop = self.emulator.faults.drop_ws_after_frames
+            if drop is not None and self.frames >= drop:
+                self.emulator.faults.drop_ws_after_frames = None
+                self.emulator.faults.injected["ws_drop"] = (
+                    self.emulator.faults.injected.get("ws_drop", 0) + 1
+                )
+                await self.close(1011, "emulated connection drop")
+                return
+
+    async def _audio(self, data: bytes) -> None:
+        job = self.job
+        if job.stop_received or not data:
+            return
+        start = len(job.pcm)
+        job.pcm += data
+        end = len(job.pcm)
+        rate = job.bytes_per_second
+        if job.messages["receive_acknowledgments"]:
+            await self.send(
+                wire.MSG_AUDIO_CHUNK,
+                acknowledged=True,
+                error=None,
+                data={
+                    "byte_range": [start, end],
+                    "time_range": [round(start / rate, 3), round(end / rate, 3)],
+                },
+            )
+        await self._transcripts(final_partial=False)
+
+    async def _transcripts(self, *, final_partial: bool) -> None:
+        job = self.job
+        rate = job.bytes_per_second
+        total = len(job.pcm)
+        whole = total // rate
+        half = (total % rate) * 2 >= rate
+        channels = int(job.params.get("channels", 1))
+        partials = job.messages["receive_partial_transcripts"]
+        upto = whole + (1 if final_partial and total % rate else 0)
+        if partials and half and whole not in job.partials_sent and not final_partial:
+            job.partials_sent.add(whole)
+            await self._utterances(whole, channels, final=False)
+        for second in range(job.finals_sent, upto):
+            if partials and second not in job.partials_sent:
+                job.partials_sent.add(second)
+                await self._utterances(second, channels, final=False)
+            await self._utterances(second, channels, final=True)
+            job.finals_sent = second + 1
+
+    async def _utterances(self, second: int, channels: int, *, final: bool) -> None:
+        job = self.job
+        rate = job.bytes_per_second
+        piece = bytes(job.pcm[second * rate : (second + 1) * rate])
+        per_channel = channel_bytes(piece, channels, job.sample_width)
+        second_bytes = rate // channels
+        for channel, data in enumerate(per_channel):
+            if not data:
+                continue
+            utterance = utterance_for(
+                data,
+                second=second,
+                channel=channel,
+                seconds=len(data) / second_bytes,
+                language=job.language,
+            )
+            if not final:
+                first = utterance["words"][0]
+                utterance = {
+                    **utterance,
+                    "words": [first],
+                    "text": first["word"].strip(),
+                    "end": first["end"],
+                }
+            speech = job.messages["receive_speech_events"]
+            if final and speech:
+                await self.send(
+                    wire.MSG_SPEECH_START, data={"time": utterance["start"], "channel": channel}
+                )
+            if (final and job.messages["receive_final_transcripts"]) or not final:
+                await self.send(
+                    wire.MSG_TRANSCRIPT,
+                    data={
+                        "id": f"{channel:02d}_{second:08d}",
+                        "is_final": final,
+                        "utterance": utterance,
+                    },
+                )
+            if final and speech:
+                await self.send(
+                    wire.MSG_SPEECH_END, data={"time": utterance["end"], "channel": channel}
+                )
+
+    async def _stop(self) -> None:
+        job = self.job
+        job.stop_received = True
+        duration = round(len(job.pcm) / job.bytes_per_second, 3)
+        if job.messages["receive_acknowledgments"]:
+            await self.send(
+                wire.MSG_STOP_RECORDING,
+                acknowledged=True,
+                error=None,
+                data={"recording_duration": duration, "recording_left_to_process": 0},
+            )
+        await self._transcripts(final_partial=True)
+        lifecycle = job.messages["receive_lifecycle_events"]
+        if lifecycle:
+            await self.send(wire.MSG_END_RECORDING, data={"recording_duration": duration})
+        self._complete()
+        result = job.result or {}
+        if job.messages["receive_post_processing_events"]:
+            await self.send(wire.MSG_POST_TRANSCRIPT, data=result["transcription"])
+            await self.send(
+                wire.MSG_POST_FINAL_TRANSCRIPT,
+                data={k: v for k, v in result.items() if k != "messages"},
+            )
+            summary = result.get("summarization")
+            if summary is not None:
+                await self.send(
+                    wire.MSG_POST_SUMMARIZATION,
+                    error=None,
+                    data={"results": summary["results"] or ""},
+                )
+        if lifecycle:
+            await self.send(wire.MSG_END_SESSION)
+        await self.close(1000)
+
+    def _complete(self) -> None:
+        job = self.job
+        state = self.emulator.state
+        channels = int(job.params.get("channels", 1))
+        rate = int(job.params.get("sample_rate", 16000))
+        width = job.sample_width
+        summarize = bool((job.params.get("post_processing") or {}).get("summarization"))
+        job.result = state.result_for(
+            job,
+            bytes(job.pcm),
+            sample_rate=rate,
+            channels=channels,
+            sample_width=width,
+            summarize=summarize,
+        )
+        job.file = {
+            "id": state.new_uuid(),
+            "filename": f"{job.id}.wav",
+            "source": None,
+            "audio_duration": job.result["metadata"]["audio_duration"],
+            "number_of_channels": channels,
+        }
+        job.wav = make_wav(bytes(job.pcm), sample_rate=rate, channels=channels, sample_width=width)
+        job.status = "done"
+        job.completed_at = state.now()
+
+
+def fixed_clock(start: datetime, step: timedelta = timedelta(milliseconds=37)) -> Clock:
+    """A deterministic clock for recordings: ``start``, then ``step`` later on every call."""
+    moments: Iterator[int] = iter(range(1 << 62))
+
+    def now() -> datetime:
+        return start + step * next(moments)
+
+    return now
+
+
+__all__ = ["SANDBOX_KEY", "WORDS", "GladiaEmulator", "Job", "fixed_clock", "utterances_for"]

@@ -1,0 +1,362 @@
+"""The Illocution adapter: live capture (sequenced chunks + one SSE consumer) and batch analyze.
+
+Illocution has **no read-back API**: no endpoint lists, fetches or deletes conversations, and
+none serves recordings or transcripts afterwards (``shared/vendors/illocution.md`` §7). So the
+adapter declares only ``live.ingest`` and ``batch.ingest``; catalog, transcript, summary and
+recording operations raise ``UnsupportedOperation`` before any I/O, and the contract kit skips
+their scenarios with the capability as the reason. What a live session returns is everything
+its event stream delivered — persist it (for example into a ``local`` archive) if you need it
+later.
+
+Live capture (``start_live``)
+    ``POST /analyze/live/start`` (JSON ``filename``, ``ttl_seconds`` 60..3600 checked before
+    sending, ``goal`` and anything else through ``LiveOptions.provider_options``, deep-merged),
+    then the event stream is attached before the first chunk, and audio goes up in numbered
+    multipart chunks of ``chunk_size`` bytes. The handle is
+    :class:`~convoport.adapters.illocution.live.IllocutionLiveSession` (retries, 409 resync,
+    keepalive, expiry: see its module).
+
+    ``filename`` is ``LiveOptions.filename``, else derived from ``encoding``: ``pcm``/``wav``/
+    ``alaw``/``ulaw`` -> ``live.wav`` (raw PCM gets a streaming WAV header), ``mp3`` ->
+    ``live.mp3``, ``opus``/``ogg`` -> ``live.ogg``, ``webm``, ``mp4``, ``m4a``, ``aac`` alike.
+    A ``suffix`` in ``provider_options`` replaces the derived filename.
+
+Events
+    ``status`` -> ``StatusEvent`` (phase kept as an open string; waiting_media/ingesting/
+    processing/completed -> PENDING/ACTIVE/PROCESSING/COMPLETED), ``partial_transcript`` ->
+    ``PartialTranscript``, ``final_transcript`` -> ``FinalUtterance`` (seconds),
+    ``summary_update`` -> ``SummaryEvent`` (markdown; the last wins), ``error`` -> fatal
+    ``ErrorEvent``, ``done`` -> ``DoneEvent``; ``emotion``/``cognitive``/``transition``/
+    ``moment`` and unknown events -> ``VendorEvent`` with ``*_ms`` in seconds and ``speaker``
+    unified (see :mod:`.translate`).
+
+Result
+    ``Session`` (id = the live ``session_id``; COMPLETED on done, CANCELLED after our cancel,
+    FAILED on error or a lost stream; ``provider_data``: ``conversation_id``, the start answer,
+    the done payload, errors and every vendor event), the ``Transcript`` of the final
+    transcripts (each utterance joined with its emotion/cognitive data), the last ``Summary``.
+    Illocution gives no timestamps besides ``expires_at``, so ``created_at``/``ended_at`` stay
+    ``None`` rather than being guessed from the local clock.
+
+Batch (``analyze``)
+    ``POST /analyze`` multipart with the ``file`` part streamed from the media source (never
+    read whole into memory; ``content-length`` sent when the size is known); the
+    AnalysisResponse becomes a COMPLETED ``Session`` (id = ``conversation_id``), the timeline
+    as the ``Transcript``, the ``Summary``, and the extras in ``provider_data``. Scalar
+    ``provider_options`` (``goal``, ``context``) are sent as form fields. Not retried: the body
+    is a stream and the POST creates a conversation.
+
+Errors
+    FastAPI ``detail`` as string, list (``loc``/``msg``) or object; 404 on the start route ->
+    "live capture is not enabled on this deployment (ENABLE_LIVE_STREAMING)"; 409 on the event
+    stream -> ``LiveSessionError`` (another consumer); 409 on a chunk -> ``Conflict`` naming the
+    expected and sent sequence numbers (or, after a lost answer, moved past); 404/410 on chunk or
+    control -> ``LiveSessionError`` (expired).
+
+Configuration: ``api_key`` (``ILLOCUTION_API_KEY``), ``base_url`` (``ILLOCUTION_BASE_URL``,
+default ``https://api.illocution.ai``), ``keepalive_margin`` (seconds, default 60,
+``ILLOCUTION_KEEPALIVE_MARGIN``), ``chunk_size`` (bytes, default 65536,
+``ILLOCUTION_CHUNK_SIZE``; the vendor recommends 32-128 kB).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import mimetypes
+import secrets
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import attrs
+import httpx
+
+from convoport.adapter import Adapter
+from convoport.adapters.illocution import translate, wire
+from convoport.adapters.illocution.live import IllocutionLiveSession, LiveTuning, wav_header_for
+from convoport.capabilities import Capabilities, Capability
+from convoport.config import setting
+from convoport.errors import ConfigError
+from convoport.http import ErrorInfo, HttpClient
+from convoport.live import IngestResult, LiveOptions, merge_provider_options
+from convoport.media import MediaSource
+
+#: Read timeout for ``POST /analyze`` (processing time grows with the media's length).
+ANALYZE_TIMEOUT = httpx.Timeout(60.0, read=900.0)
+
+_FILENAMES = {
+    "pcm": "live.wav",
+    "pcm_s16le": "live.wav",
+    "wav": "live.wav",
+    "alaw": "live.wav",
+    "ulaw": "live.wav",
+    "mp3": "live.mp3",
+    "opus": "live.ogg",
+    "ogg": "live.ogg",
+    "webm": "live.webm",
+    "mp4": "live.mp4",
+    "m4a": "live.m4a",
+    "aac": "live.aac",
+}
+
+
+def _positive_float(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number < 0:
+        raise ValueError(f"keepalive_margin must be a number of seconds >= 0, got {value!r}")
+    return number
+
+
+def _chunk_size(value: Any) -> int:
+    number = int(value)
+    if not 1024 <= number <= 8 << 20:
+        raise ValueError(f"chunk_size must be within 1024..8388608 bytes, got {value!r}")
+    return number
+
+
+@attrs.frozen(kw_only=True)
+class IllocutionConfig:
+    """Settings of the Illocution adapter (keyword arguments, else environment variables)."""
+
+    api_key: str = setting(env="ILLOCUTION_API_KEY", secret=True, help="an Illocution API key")
+    base_url: str = setting(
+        default="https://api.illocution.ai",
+        env="ILLOCUTION_BASE_URL",
+        help="the deployment's base URL",
+    )
+    keepalive_margin: float = setting(
+        default=60.0,
+        env="ILLOCUTION_KEEPALIVE_MARGIN",
+        converter=_positive_float,
+        help="seconds before expires_at at which a silent live session sends keepalive",
+    )
+    chunk_size: int = setting(
+        default=wire.CHUNK_SIZE_DEFAULT,
+        env="ILLOCUTION_CHUNK_SIZE",
+        converter=_chunk_size,
+        help="bytes per live chunk upload (the vendor recommends 32-128 kB)",
+    )
+
+
+def error_parser(response: httpx.Response, body: bytes) -> ErrorInfo:
+    """Illocution's (FastAPI) error bodies, with the route-specific meanings."""
+    message, details = translate.error_detail(body)
+    path = response.request.url.path
+    status = response.status_code
+    hint: str | None = None
+    if status == 404 and path.endswith(wire.START_PATH):
+        message = "live capture is not enabled on this deployment (ENABLE_LIVE_STREAMING)"
+        hint = (
+            "the server must run with ENABLE_LIVE_STREAMING=true; recordings can still be sent "
+            "with analyze()"
+        )
+    elif status == 409 and path.endswith("/events"):
+        message = "another consumer is attached to the event stream" + (
+            f" ({message})" if message else ""
+        )
+    elif status == 409 and path.endswith("/chunk"):
+        message = "chunk sequence conflict" + (f": {message}" if message else "")
+    elif status in (401, 403):
+        hint = "check ILLOCUTION_API_KEY (sent as the X-API-Key header)"
+    return ErrorInfo(message=message, details=details, hint=hint)
+
+
+class IllocutionAdapter(Adapter):
+    """Illocution live capture and batch analysis (see the module docstring).
+
+    No catalog and no recordings: Illocution has no read-back API.
+    """
+
+    name = "illocution"
+    display_name = "Illocution live capture"
+    capabilities = Capabilities(ports={Capability.LIVE_INGEST, Capability.BATCH_INGEST})
+    config_class = IllocutionConfig
+    emulator = "convoport.adapters.illocution.emulator:IllocutionEmulator"
+
+    def __init__(self, config: Any, options: Any = None) -> None:
+        super().__init__(config, options)
+        self.http: HttpClient = self.make_http(
+            base_url=config.base_url,
+            credentials={"X-API-Key": config.api_key},
+            error_parser=error_parser,
+        )
+        #: Clock (monotonic seconds), sleep and keepalive poll interval of live sessions;
+        #: tests replace them.
+        self.clock = time.monotonic
+        self.sleep = asyncio.sleep
+        self.keepalive_poll = 1.0
+
+    async def aclose(self) -> None:
+        await self.http.aclose()
+
+    # -- live -------------------------------------------------------------------------------
+
+    @staticmethod
+    def ttl_seconds(options: LiveOptions) -> int:
+        """The TTL to request (``ConfigError`` outside 60..3600 s; default 900)."""
+        if options.ttl is None:
+            return wire.TTL_DEFAULT
+        ttl = options.ttl
+        if not (isinstance(ttl, (int, float)) and math.isfinite(ttl)) or not (
+            wire.TTL_MIN <= ttl <= wire.TTL_MAX
+        ):
+            raise ConfigError(
+                f"illocution live sessions need a ttl within {wire.TTL_MIN}..{wire.TTL_MAX} "
+                f"seconds, got {ttl!r}",
+                hint="LiveOptions(ttl=...) in seconds; the default is 900",
+            )
+        return round(ttl)
+
+    @staticmethod
+    def start_body(options: LiveOptions, ttl: int) -> dict[str, Any]:
+        """The JSON body of ``POST /analyze/live/start``."""
+        body: dict[str, Any] = {"ttl_seconds": ttl}
+        if options.filename:
+            body["filename"] = options.filename
+        elif "suffix" not in options.provider_options:
+            body["filename"] = _FILENAMES.get(options.encoding.lower(), "live.mp4")
+        return merge_provider_options(body, options.provider_options)
+
+    def _tuning(self) -> LiveTuning:
+        return LiveTuning(
+            chunk_size=self.config.chunk_size,
+            keepalive_margin=self.config.keepalive_margin,
+            keepalive_poll=self.keepalive_poll,
+            retry=self.http.retry,
+            clock=self.clock,
+            sleep=self.sleep,
+        )
+
+    async def _start_live(self, options: LiveOptions) -> IllocutionLiveSession:
+        ttl = self.ttl_seconds(options)
+        data = await self.http.json(
+            "POST", wire.START_PATH, json=self.start_body(options, ttl), retry=False
+        )
+        start = translate.live_start(data)
+        handle = IllocutionLiveSession(
+            http=self.http, start=start, options=options, ttl=ttl, tuning=self._tuning()
+        )
+        try:
+            await handle.attach()
+        except BaseException:
+            await handle._close()
+            raise
+        return handle
+
+    # -- batch ------------------------------------------------------------------------------
+
+    async def _analyze(self, media: MediaSource, options: LiveOptions) -> IngestResult:
+        filename = options.filename or media.filename or "audio" + _suffix(options.encoding)
+        content_type = (
+            media.media_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        )
+        fields = {
+            str(k): str(v)
+            for k, v in options.provider_options.items()
+            if isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        }
+        chunks = media.chunks()
+        first = await anext(chunks, b"")
+        prefix = b""
+        if first and not first.startswith(b"RIFF"):
+            prefix = wav_header_for(options, data_size=media.size) or b""
+        body = StreamedMultipart(
+            fields=fields,
+            file_field="file",
+            filename=filename,
+            content_type=content_type,
+            first=prefix + first,
+            rest=chunks,
+            size=None if media.size is None else media.size + len(prefix),
+        )
+        headers = {"content-type": body.content_type}
+        if body.content_length is not None:
+            headers["content-length"] = str(body.content_length)
+        content: Any = body.stream()  # an async iterator: httpx streams it (never bytes)
+        response = await self.http.request(
+            "POST",
+            wire.ANALYZE_PATH,
+            content=content,
+            headers=headers,
+            retry=False,
+            timeout=ANALYZE_TIMEOUT,
+        )
+        return translate.analysis_result(
+            self.http.parse_json(response), bytes_sent=body.sent - len(prefix)
+        )
+
+
+def _suffix(encoding: str) -> str:
+    name = _FILENAMES.get(encoding.lower(), "live.mp4")
+    return name[name.rindex(".") :]
+
+
+class StreamedMultipart:
+    """A ``multipart/form-data`` body whose one file part is streamed.
+
+    ``stream()`` yields the preamble and the form fields, the file's ``first`` bytes, the
+    ``rest`` as it is read, then the closing boundary; ``sent`` counts the file bytes
+    yielded; ``content_length`` is known when the file's ``size`` is.
+    """
+
+    def __init__(
+        self,
+        *,
+        fields: Mapping[str, str],
+        file_field: str,
+        filename: str,
+        content_type: str,
+        first: bytes,
+        rest: AsyncIterator[bytes],
+        size: int | None,
+        boundary: str | None = None,
+    ) -> None:
+        self.boundary = boundary or secrets.token_hex(16)
+        self.sent = 0
+        self.size = size
+        self._first = first
+        self._rest = rest
+        head = b""
+        for name, value in fields.items():
+            head += self._part_head(name, None, None) + value.encode() + b"\r\n"
+        head += self._part_head(file_field, filename, content_type)
+        self._head = head
+        self._tail = b"\r\n--" + self.boundary.encode() + b"--\r\n"
+
+    @property
+    def content_type(self) -> str:
+        return f"multipart/form-data; boundary={self.boundary}"
+
+    @property
+    def content_length(self) -> int | None:
+        if self.size is None:
+            return None
+        return len(self._head) + self.size + len(self._tail)
+
+    def _part_head(self, name: str, filename: str | None, content_type: str | None) -> bytes:
+        disposition = f'form-data; name="{_quote(name)}"'
+        if filename is not None:
+            disposition += f'; filename="{_quote(filename)}"'
+        lines = [f"--{self.boundary}", f"Content-Disposition: {disposition}"]
+        if content_type is not None:
+            lines.append(f"Content-Type: {content_type}")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def stream(self) -> AsyncIterator[bytes]:
+        yield self._head
+        if self._first:
+            self.sent += len(self._first)
+            yield self._first
+        async for chunk in self._rest:
+            self.sent += len(chunk)
+            yield chunk
+        yield self._tail
+
+
+def _quote(value: str) -> str:
+    """HTML5 form-data quoting (what browsers and httpx do)."""
+    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+
+
+__all__ = ["IllocutionAdapter", "IllocutionConfig", "StreamedMultipart", "error_parser"]

@@ -1,0 +1,107 @@
+"""Streaming WAV reading: the format from the header, then PCM in pieces, constant memory.
+
+Used to push archived recordings into live backends, which want raw PCM with a declared
+sample rate, bit depth and channel count.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import AsyncIterator
+
+import attrs
+
+from convoport.errors import ConfigError
+
+
+@attrs.frozen(kw_only=True)
+class WavFormat:
+    """``sample_rate`` Hz, ``bit_depth`` bits per sample, ``channels``; ``encoding`` is
+    ``"pcm"``, ``"alaw"`` or ``"ulaw"``."""
+
+    sample_rate: int
+    bit_depth: int
+    channels: int
+    encoding: str = "pcm"
+
+    @property
+    def block_align(self) -> int:
+        return max(1, self.channels * self.bit_depth // 8)
+
+
+_ENCODINGS = {1: "pcm", 6: "alaw", 7: "ulaw", 0xFFFE: "pcm"}
+
+
+class WavStreamReader:
+    """Reads a RIFF/WAVE stream chunk by chunk. Call :meth:`format` first, then :meth:`pcm`."""
+
+    def __init__(self, chunks: AsyncIterator[bytes]) -> None:
+        self._chunks = chunks
+        self._buffer = bytearray()
+        self._format: WavFormat | None = None
+        self._data_left: int | None = None
+        self._eof = False
+
+    async def _fill(self, size: int) -> bool:
+        while len(self._buffer) < size and not self._eof:
+            try:
+                self._buffer += await anext(self._chunks)
+            except StopAsyncIteration:
+                self._eof = True
+        return len(self._buffer) >= size
+
+    async def _take(self, size: int) -> bytes:
+        if not await self._fill(size):
+            raise ConfigError("the recording is not a complete WAV file (header cut short)")
+        out = bytes(self._buffer[:size])
+        del self._buffer[:size]
+        return out
+
+    async def format(self) -> WavFormat:
+        """Parses the header up to the ``data`` chunk."""
+        if self._format is not None:
+            return self._format
+        head = await self._take(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise ConfigError(
+                "the recording is not a WAV file",
+                hint="live re-processing needs WAV (PCM) recordings; use a batch backend",
+            )
+        fmt: WavFormat | None = None
+        while True:
+            chunk_id, size = struct.unpack("<4sI", await self._take(8))
+            if chunk_id == b"fmt ":
+                body = await self._take(size + (size & 1))
+                tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                if tag not in _ENCODINGS:
+                    raise ConfigError(f"unsupported WAV encoding (format tag {tag})")
+                fmt = WavFormat(
+                    sample_rate=rate, bit_depth=bits, channels=channels, encoding=_ENCODINGS[tag]
+                )
+            elif chunk_id == b"data":
+                if fmt is None:
+                    raise ConfigError("the WAV file has no fmt chunk before its data")
+                self._format = fmt
+                # 0 or 0xFFFFFFFF: a streamed WAV whose size was never filled in.
+                self._data_left = None if size in (0, 0xFFFFFFFF) else size
+                return fmt
+            else:
+                await self._take(size + (size & 1))
+
+    async def pcm(self, piece: int) -> AsyncIterator[bytes]:
+        """The PCM data in pieces of about ``piece`` bytes (whole sample frames)."""
+        fmt = await self.format()
+        step = max(fmt.block_align, piece - piece % fmt.block_align)
+        left = self._data_left
+        while True:
+            want = step if left is None else min(step, left)
+            if want <= 0:
+                return
+            await self._fill(want)
+            if not self._buffer:
+                return
+            out = bytes(self._buffer[:want])
+            del self._buffer[:want]
+            if left is not None:
+                left -= len(out)
+            yield out

@@ -1,0 +1,511 @@
+"""Migration: copy a provider's history into an archive, or push an archive into an ingest
+backend for re-processing.
+
+``await migrate(source, destination)`` picks the direction from the destination's
+capabilities:
+
+* **copy** (the destination declares ``archive.sink``, e.g. ``local:./archive``): every
+  finished session the source lists (filters and ``since`` applied), with every artifact the
+  source's capabilities allow (``include`` narrows it). Recordings stream from the source into
+  the media store in constant memory with sha256 and size recorded. Each session is committed in
+  one transaction together with its ledger entry, so a rerun skips finished sessions and a run
+  killed at any instant resumes with nothing lost and nothing written twice.
+* **re-process** (the source is an archive and the destination declares ``batch.ingest`` or
+  ``live.ingest``): each archived session's first recording is sent to the destination, and the
+  transcript it produces is stored in the archive beside the original, with the destination's
+  name as its ``engine``. Sessions that already have a transcript by that engine are skipped.
+
+Sessions run with bounded concurrency. A transient vendor error (``retryable``) retries the
+whole session with backoff; a session that keeps failing is recorded as failed with its reason
+and the rest continue. Unfinished sessions (not ``COMPLETED``/``FAILED``/``CANCELLED``) are not
+copied: they are reported as skipped and picked up by a later run.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
+
+import anyio
+import attrs
+
+from convoport.archive import SessionBundle, StoredMedia
+from convoport.capabilities import Capability
+from convoport.client import AsyncClient
+from convoport.connect import connect
+from convoport.errors import ConfigError, ConvoportError, NotFound, ProviderError
+from convoport.live import LiveOptions
+from convoport.model import (
+    ChatMessage,
+    Participant,
+    Recording,
+    Session,
+    SessionQuery,
+    SessionRef,
+    Transcript,
+)
+
+logger = logging.getLogger("convoport.migrate")
+
+#: Artifacts ``include`` can name, and the capability each needs on the source.
+ARTIFACTS: dict[str, Capability] = {
+    "transcripts": Capability.TRANSCRIPTS,
+    "summaries": Capability.SUMMARIES,
+    "participants": Capability.PARTICIPANTS,
+    "chat": Capability.CHAT,
+    "recordings": Capability.RECORDINGS,
+}
+LIVE_PIECE = 32_000
+
+
+@attrs.define(kw_only=True)
+class SessionOutcome:
+    """What happened to one session: ``state`` is copied, skipped, failed or planned."""
+
+    ref: SessionRef
+    state: str
+    reason: str | None = None
+    bytes: int = 0
+    artifacts: list[str] = attrs.field(factory=list)
+
+
+@attrs.define(kw_only=True)
+class MigrationReport:
+    """The totals of a run. ``seconds`` is wall time; ``bytes`` media bytes moved."""
+
+    source: str
+    destination: str
+    mode: str
+    dry_run: bool = False
+    outcomes: list[SessionOutcome] = attrs.field(factory=list)
+    seconds: float = 0.0
+
+    def _count(self, state: str) -> int:
+        return sum(1 for o in self.outcomes if o.state == state)
+
+    @property
+    def copied(self) -> int:
+        return self._count("copied")
+
+    @property
+    def skipped(self) -> int:
+        return self._count("skipped")
+
+    @property
+    def failed(self) -> int:
+        return self._count("failed")
+
+    @property
+    def planned(self) -> int:
+        return self._count("planned")
+
+    @property
+    def bytes(self) -> int:
+        return sum(o.bytes for o in self.outcomes)
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "destination": self.destination,
+            "mode": self.mode,
+            "dry_run": self.dry_run,
+            "copied": self.copied,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "planned": self.planned,
+            "bytes": self.bytes,
+            "seconds": round(self.seconds, 3),
+            "sessions": [
+                {
+                    "ref": str(o.ref),
+                    "state": o.state,
+                    "reason": o.reason,
+                    "bytes": o.bytes,
+                    "artifacts": o.artifacts,
+                }
+                for o in self.outcomes
+            ],
+        }
+
+
+class Progress:
+    """Progress callbacks (the CLI draws bars from them). All are optional no-ops."""
+
+    def session_started(self, ref: SessionRef) -> None:
+        """A session is being processed."""
+
+    def session_finished(self, outcome: SessionOutcome) -> None:
+        """A session ended (copied, skipped, failed or planned)."""
+
+    def bytes_moved(self, count: int) -> None:
+        """``count`` more media bytes were moved."""
+
+
+@attrs.frozen(kw_only=True)
+class MigrationOptions:
+    """``concurrency`` sessions at once; ``attempts`` tries per session on retryable errors
+    with ``backoff`` seconds doubling between them; ``include`` the artifacts to copy
+    (``None``: all the source has)."""
+
+    query: SessionQuery = attrs.field(factory=SessionQuery)
+    include: frozenset[str] | None = None
+    concurrency: int = 4
+    attempts: int = 3
+    backoff: float = 0.5
+    dry_run: bool = False
+    limit: int | None = None
+    live_options: LiveOptions | None = None
+
+
+async def migrate(
+    source: AsyncClient | str,
+    destination: AsyncClient | str,
+    *,
+    since: datetime | None = None,
+    query: SessionQuery | None = None,
+    include: Iterable[str] | None = None,
+    concurrency: int = 4,
+    attempts: int = 3,
+    dry_run: bool = False,
+    limit: int | None = None,
+    sandbox: bool = False,
+    progress: Progress | None = None,
+    backoff: float = 0.5,
+) -> MigrationReport:
+    """Copies ``source`` into ``destination`` (or re-processes an archive; see the module).
+
+    ``source``/``destination`` are clients or connection strings (``"gladia"``,
+    ``"local:./archive"``); strings are connected (with ``sandbox``) and closed here.
+    ``since`` keeps sessions created at or after it (it tightens ``query.created_after``).
+    """
+    if concurrency < 1:
+        raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
+    if attempts < 1:
+        raise ConfigError(f"attempts must be >= 1, got {attempts}")
+    base = query or SessionQuery()
+    if since is not None and (base.created_after is None or since > base.created_after):
+        base = attrs.evolve(base, created_after=since)
+    chosen = None if include is None else frozenset(include)
+    if chosen is not None and not chosen <= set(ARTIFACTS):
+        raise ConfigError(
+            "unknown artifact(s): " + ", ".join(sorted(chosen - set(ARTIFACTS))),
+            hint="choose from " + ", ".join(ARTIFACTS),
+        )
+    options = MigrationOptions(
+        query=base,
+        include=chosen,
+        concurrency=concurrency,
+        attempts=attempts,
+        backoff=backoff,
+        dry_run=dry_run,
+        limit=limit,
+    )
+    owned: list[AsyncClient] = []
+    try:
+        src = source if isinstance(source, AsyncClient) else _open(source, sandbox, owned)
+        dst = (
+            destination
+            if isinstance(destination, AsyncClient)
+            else _open(destination, sandbox, owned)
+        )
+        runner = _Runner(src, dst, options, progress or Progress())
+        return await runner.run()
+    finally:
+        for client in owned:
+            await client.aclose()
+
+
+def _open(target: str, sandbox: bool, owned: list[AsyncClient]) -> AsyncClient:
+    name = target.partition(":")[0]
+    client = connect(target, sandbox=sandbox and name != "local")
+    owned.append(client)
+    return client
+
+
+class _Runner:
+    def __init__(
+        self, src: AsyncClient, dst: AsyncClient, options: MigrationOptions, progress: Progress
+    ) -> None:
+        self.src = src
+        self.dst = dst
+        self.options = options
+        self.progress = progress
+        src_ports = src.capabilities.ports
+        dst_ports = dst.capabilities.ports
+        if Capability.ARCHIVE_SINK in dst_ports:
+            self.mode = "copy"
+            if Capability.CATALOG_LIST not in src_ports:
+                raise ConfigError(
+                    f"{src.provider} cannot list its sessions, so there is nothing to migrate "
+                    "from it",
+                    hint="its sessions exist only in live streams; use 'convoport live' with "
+                    "an archive instead",
+                )
+        elif Capability.ARCHIVE_SINK in src_ports and (
+            Capability.BATCH_INGEST in dst_ports or Capability.LIVE_INGEST in dst_ports
+        ):
+            self.mode = "reprocess"
+        else:
+            raise ConfigError(
+                f"cannot migrate from {src.provider} to {dst.provider}",
+                hint="the destination must be an archive (local:PATH), or the source an "
+                "archive and the destination a live/batch ingest backend",
+            )
+        self.report = MigrationReport(
+            source=src.provider,
+            destination=dst.provider,
+            mode=self.mode,
+            dry_run=options.dry_run,
+        )
+
+    async def run(self) -> MigrationReport:
+        started = time.monotonic()
+        limiter = anyio.Semaphore(self.options.concurrency)
+        async with anyio.create_task_group() as tg:
+            async for session in self.src.list_sessions(
+                self.options.query, limit=self.options.limit
+            ):
+                await limiter.acquire()
+                tg.start_soon(self._guarded, session, limiter)
+        self.report.seconds = time.monotonic() - started
+        self.report.outcomes.sort(key=lambda o: str(o.ref))
+        return self.report
+
+    async def _guarded(self, session: Session, limiter: anyio.Semaphore) -> None:
+        try:
+            ref = self._source_ref(session)
+            self.progress.session_started(ref)
+            outcome = await self._with_attempts(session, ref)
+            self.report.outcomes.append(outcome)
+            self.progress.session_finished(outcome)
+        finally:
+            limiter.release()
+
+    def _source_ref(self, session: Session) -> SessionRef:
+        if self.mode == "reprocess":
+            return SessionRef(provider=session.provider, id=session.id)
+        return SessionRef(provider=self.src.provider, id=session.id)
+
+    async def _with_attempts(self, session: Session, ref: SessionRef) -> SessionOutcome:
+        delay = self.options.backoff
+        for attempt in range(1, self.options.attempts + 1):
+            try:
+                if self.mode == "copy":
+                    return await self._copy(session, ref)
+                return await self._reprocess(session, ref)
+            except ProviderError as exc:
+                if not exc.retryable or attempt == self.options.attempts:
+                    return await self._failed(ref, exc)
+                logger.warning("%s: attempt %d failed (%s); retrying", ref, attempt, exc)
+                await anyio.sleep(delay)
+                delay *= 2
+            except ConvoportError as exc:
+                return await self._failed(ref, exc)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _failed(self, ref: SessionRef, exc: ConvoportError) -> SessionOutcome:
+        reason = " ".join(str(exc).split())
+        if not self.options.dry_run and self.mode == "copy":
+            try:
+                await self.dst.adapter._record_failure(ref, reason)
+            except ConvoportError:
+                logger.exception("could not record the failure of %s", ref)
+        return SessionOutcome(ref=ref, state="failed", reason=reason)
+
+    def _wanted(self, artifact: str) -> bool:
+        include = self.options.include
+        if include is not None and artifact not in include:
+            return False
+        return ARTIFACTS[artifact] in self.src.capabilities.ports
+
+    # -- copy ----------------------------------------------------------------------------
+
+    async def _copy(self, session: Session, ref: SessionRef) -> SessionOutcome:
+        sink = self.dst.adapter
+        entry = await sink._ledger_entry(ref)
+        if entry is not None and entry.state == "done":
+            return SessionOutcome(ref=ref, state="skipped", reason="already copied")
+        if not session.status.terminal:
+            return SessionOutcome(
+                ref=ref, state="skipped", reason=f"not finished ({session.status.value})"
+            )
+        if Capability.CATALOG_GET in self.src.capabilities.ports:
+            session = await self.src.get_session(session.id)
+        artifacts: list[str] = []
+        transcripts: tuple[Transcript, ...] = ()
+        if self._wanted("transcripts"):
+            transcript = await _optional(self.src.get_transcript(session.id))
+            if transcript is not None:
+                transcripts = (transcript,)
+                artifacts.append("transcript")
+        summary = None
+        if self._wanted("summaries"):
+            summary = await _optional(self.src.get_summary(session.id))
+            if summary is not None:
+                artifacts.append("summary")
+        participants: list[Participant] = []
+        if self._wanted("participants"):
+            participants = await _optional(self.src.list_participants(session.id)) or []
+            if participants:
+                artifacts.append(f"{len(participants)} participants")
+        chat: list[ChatMessage] = []
+        if self._wanted("chat"):
+            chat = await _optional(self.src.list_chat(session.id)) or []
+            if chat:
+                artifacts.append(f"{len(chat)} chat messages")
+        recordings: list[Recording] = []
+        if self._wanted("recordings"):
+            recordings = await _optional(self.src.list_recordings(session.id)) or []
+        if self.options.dry_run:
+            size = sum(r.size or 0 for r in recordings)
+            artifacts += [f"recording {r.id}" for r in recordings]
+            return SessionOutcome(ref=ref, state="planned", bytes=size, artifacts=artifacts)
+        media: list[StoredMedia] = []
+        moved = 0
+        for recording in recordings:
+            async with self.src.open_recording(session.id, recording.id) as stream:
+                stored = await sink._store_media(
+                    ref, stream.recording, self._counting(stream.aiter_bytes())
+                )
+            media.append(stored)
+            moved += stored.size
+            artifacts.append(f"recording {recording.id}")
+        bundle = SessionBundle(
+            source=ref,
+            session=session,
+            transcripts=transcripts,
+            summary=summary,
+            participants=tuple(participants),
+            chat=tuple(chat),
+            media=tuple(media),
+        )
+        await sink._commit_session(bundle)
+        return SessionOutcome(ref=ref, state="copied", bytes=moved, artifacts=artifacts)
+
+    async def _counting(self, chunks: Any) -> Any:
+        async for chunk in chunks:
+            self.progress.bytes_moved(len(chunk))
+            yield chunk
+
+    # -- re-process ----------------------------------------------------------------------
+
+    async def _reprocess(self, session: Session, ref: SessionRef) -> SessionOutcome:
+        archive = self.src.adapter
+        engine = self.dst.provider
+        existing: list[Transcript] = await archive.list_transcripts(  # type: ignore[attr-defined]
+            str(ref)
+        )
+        if any(t.engine == engine for t in existing):
+            return SessionOutcome(
+                ref=ref, state="skipped", reason=f"already has a {engine} transcript"
+            )
+        recordings = await self.src.list_recordings(str(ref))
+        if not recordings:
+            return SessionOutcome(ref=ref, state="skipped", reason="no recording to re-process")
+        recording = recordings[0]
+        if self.options.dry_run:
+            return SessionOutcome(
+                ref=ref,
+                state="planned",
+                bytes=recording.size or 0,
+                artifacts=[f"recording {recording.id}"],
+            )
+        if Capability.BATCH_INGEST in self.dst.capabilities.ports:
+            transcript, moved = await self._analyze(
+                ref, recording.id, recording.filename, recording.media_type
+            )
+        else:
+            transcript, moved = await self._live(ref, recording.id, recording.channels)
+        stored = attrs.evolve(transcript, session_id=str(ref), engine=engine)
+        await archive._add_transcript(ref, stored)
+        return SessionOutcome(
+            ref=ref, state="copied", bytes=moved, artifacts=[f"{engine} transcript"]
+        )
+
+    async def _analyze(
+        self, ref: SessionRef, recording_id: str, filename: str | None, media_type: str | None
+    ) -> tuple[Transcript, int]:
+        from convoport.media import MediaSource
+
+        moved = 0
+        async with self.src.open_recording(str(ref), recording_id) as stream:
+
+            async def chunks() -> Any:
+                nonlocal moved
+                async for chunk in stream.aiter_bytes():
+                    moved += len(chunk)
+                    self.progress.bytes_moved(len(chunk))
+                    yield chunk
+
+            source = MediaSource(
+                data=chunks(),
+                filename=filename or f"{recording_id}.wav",
+                media_type=media_type,
+                size=stream.recording.size,
+            )
+            result = await self.dst.analyze(source, self.options.live_options)
+        return result.transcript, moved
+
+    async def _live(
+        self, ref: SessionRef, recording_id: str, channels: int | None
+    ) -> tuple[Transcript, int]:
+        from convoport._wav import WavStreamReader
+
+        moved = 0
+        async with self.src.open_recording(str(ref), recording_id) as stream:
+            reader = WavStreamReader(stream.aiter_bytes())
+            fmt = await reader.format()
+            options = self.options.live_options or LiveOptions(
+                sample_rate=fmt.sample_rate,
+                bit_depth=fmt.bit_depth,
+                channels=fmt.channels,
+            )
+            async with await self.dst.start_live(options) as live:
+                async for pcm in reader.pcm(LIVE_PIECE):
+                    await live.send_audio(pcm)
+                    moved += len(pcm)
+                    self.progress.bytes_moved(len(pcm))
+                await live.finalize()
+                result = await live.wait()
+        return result.transcript, moved
+
+
+async def _optional(awaitable: Any) -> Any:
+    """The awaited value, or None when the vendor has no such artifact (``NotFound``)."""
+    try:
+        return await awaitable
+    except NotFound:
+        return None
+
+
+def progress_from(callback: Callable[[str, Any], None]) -> Progress:
+    """A :class:`Progress` that forwards every event to ``callback(kind, value)``."""
+
+    class _Forward(Progress):
+        def session_started(self, ref: SessionRef) -> None:
+            callback("started", ref)
+
+        def session_finished(self, outcome: SessionOutcome) -> None:
+            callback("finished", outcome)
+
+        def bytes_moved(self, count: int) -> None:
+            callback("bytes", count)
+
+    return _Forward()
+
+
+__all__ = [
+    "ARTIFACTS",
+    "MigrationReport",
+    "Progress",
+    "SessionOutcome",
+    "migrate",
+    "progress_from",
+]
