@@ -185,9 +185,14 @@ class RateLimited(ProviderError):
 
 
 class ProviderUnavailable(ProviderError):
-    """5xx, 408, connection errors and timeouts: the vendor could not answer now."""
+    """5xx, 408, connection errors and timeouts: the vendor could not answer now.
+    ``retry_after`` is the vendor's ``Retry-After`` in seconds when a 503 carried one."""
 
     default_retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kwargs: Any) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kwargs)
 
 
 class MalformedResponse(ProviderError):

@@ -64,9 +64,9 @@ class RetryPolicy:
 
     ``attempts`` counts every try (1 = never retry). Backoff before the *n*-th retry (try
     *n* + 1) is a random time in ``[0, min(backoff_max, backoff_base * 2**(n-1))]`` seconds
-    ("full jitter"). A
-    ``Retry-After`` up to ``retry_after_cap`` seconds is waited exactly; a longer one is not
-    waited at all: the ``RateLimited`` error is raised with its ``retry_after``.
+    ("full jitter"). A ``Retry-After`` up to ``retry_after_cap`` seconds is waited exactly; a
+    longer one is not waited at all: the ``RateLimited`` error is raised with its
+    ``retry_after``.
     """
 
     attempts: int = attrs.field(default=4, validator=attrs.validators.ge(1))
@@ -498,7 +498,7 @@ class HttpClient:
             details=dict(info.details, **({"code": info.code} if info.code else {})),
         )
         message = self.redactor.text(message)
-        if issubclass(cls, RateLimited):
+        if issubclass(cls, (RateLimited, ProviderUnavailable)):
             return cls(message, retry_after=self._retry_after(response), **kwargs)
         return cls(message, **kwargs)
 

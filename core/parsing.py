@@ -77,7 +77,10 @@ class Payload:
             return None
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise self._bad(key, f"expected a number, got {_type_name(value)}")
-        result = float(value)
+        try:
+            result = float(value)
+        except OverflowError:  # an int beyond the float range
+            raise self._bad(key, "is not a finite number: too large") from None
         if math.isnan(result) or math.isinf(result):
             raise malformed(self.provider, self._where(key), f"is not a finite number: {value!r}")
         return result
@@ -89,6 +92,9 @@ class Payload:
         return value
 
     def opt_integer(self, key: str) -> int | None:
+        raw = self.data.get(key)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw  # exact: going through a float would round beyond 2**53
         value = self.opt_number(key)
         if value is None:
             return None
@@ -185,7 +191,10 @@ def parse_timestamp(
         if not naive_is_utc:
             raise malformed(provider, field, f"has no timezone: {value!r}")
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 is before year 1 in UTC
+        raise malformed(provider, field, f"is out of range: {value!r}") from None
 
 
 def malformed(provider: str, field: str, problem: str) -> MalformedResponse:

@@ -296,6 +296,14 @@ async def test_429_retry_after_seconds_is_waited_exactly(sleep: FakeSleep) -> No
 
 
 @pytest.mark.anyio
+async def test_503_retry_after_is_waited_exactly(sleep: FakeSleep) -> None:
+    script = Script(reply(503, headers={"Retry-After": "3"}), 200)
+    client = make_client(script, sleep)
+    assert (await client.request("GET", "sessions")).status_code == 200
+    assert sleep.calls == [3.0]
+
+
+@pytest.mark.anyio
 async def test_429_retry_after_is_honoured_on_post_too_only_when_marked(sleep: FakeSleep) -> None:
     script = Script(reply(429, headers={"Retry-After": "1"}), 200)
     client = make_client(script, sleep)
