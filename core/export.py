@@ -99,7 +99,8 @@ DEFAULT_MAX_DURATION = 10.0
 _ARROW = re.compile(r"-{2,}>")
 # What the `srt` reader (and players after it) takes for "index line, then timing line".
 _SRT_INDEX_LINE = re.compile(r"-?[0-9]+\.?[0-9]*")
-_SRT_TIMESTAMP_START = re.compile(r"[0-9]+[,.:，．。：][0-9]+[,.:，．。：][0-9]+")
+_SRT_DELIMITER = r"[,.:\uff0c\uff0e\u3002\uff1a]"  # ASCII and full-width , . : and 。
+_SRT_TIMESTAMP_START = re.compile(rf"[0-9]+{_SRT_DELIMITER}[0-9]+{_SRT_DELIMITER}[0-9]+")
 
 
 class TextSink(Protocol):
