@@ -147,6 +147,30 @@ def _message_from(data: Mapping[str, Any]) -> str | None:
     return None
 
 
+class _RedactingFilter(logging.Filter):
+    """Removes credentials from records of loggers convoport does not own (httpx logs every
+    request URL at INFO, and a WebSocket URL can carry a token)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.args:
+            record.msg = record.getMessage()
+            record.args = None
+        if isinstance(record.msg, str):
+            record.msg = _LOG_REDACTOR.text(record.msg)
+        return True
+
+
+_LOG_REDACTOR = Redactor()
+_FILTERED_LOGGERS = ("httpx", "httpcore", "httpx_ws")
+
+
+def _install_log_filters() -> None:
+    for name in _FILTERED_LOGGERS:
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _RedactingFilter) for f in target.filters):
+            target.addFilter(_RedactingFilter())
+
+
 class StreamedResponse:
     """A response whose body is read in chunks. Transport failures while reading become
     ``ProviderUnavailable``; the body is never held in memory whole."""
@@ -205,6 +229,8 @@ class HttpClient:
         self._credentials = dict(credentials or {})
         self.redactor = redactor or Redactor()
         self.redactor.add(*self._credentials.values())
+        _LOG_REDACTOR.add(*self._credentials.values())
+        _install_log_filters()
         self.retry = retry or RetryPolicy()
         self._error_parser = error_parser
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)

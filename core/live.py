@@ -305,7 +305,8 @@ class LiveSessionBase(abc.ABC):
 
     @property
     def result(self) -> IngestResult:
-        """The result, once the session has ended (after ``wait()`` or the events ran out)."""
+        """The result, available once ``wait()`` has returned (``wait()`` also drains the
+        events when nobody consumed them)."""
         if self._result is None:
             raise LiveSessionError(
                 "the live session has not ended yet; await live.wait() first",

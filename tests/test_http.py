@@ -1151,3 +1151,16 @@ def test_credentials_are_added_to_the_redactor() -> None:
         transport=httpx.MockTransport(Script(200)),
     )
     assert client.redactor.text(f"echo {KEY}") == "echo [REDACTED]"
+
+
+@pytest.mark.anyio
+async def test_httpx_own_log_lines_are_redacted(
+    sleep: FakeSleep, caplog: pytest.LogCaptureFixture
+) -> None:
+    script = Script(200)
+    client = make_client(script, sleep)
+    with caplog.at_level(logging.INFO, logger="httpx"):
+        await client.request("GET", "https://elsewhere.example/file?token=tok-very-secret-1")
+        logging.getLogger("httpx").info("echo %s", KEY)
+    assert "tok-very-secret-1" not in caplog.text
+    assert KEY not in caplog.text

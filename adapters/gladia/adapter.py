@@ -115,6 +115,8 @@ class GladiaAdapter(Adapter):
     config_class: ClassVar[type[Any]] = GladiaConfig
     default_page_size: ClassVar[int] = 20
     max_page_size: ClassVar[int] = 100
+    #: the harness behind ``connect("gladia", sandbox=True)`` and the kit's emulator mode
+    emulator: ClassVar[str | None] = "convoport.adapters.gladia.emulator:GladiaEmulator"
 
     config: GladiaConfig
 
@@ -125,13 +127,6 @@ class GladiaAdapter(Adapter):
             credentials={wire.KEY_HEADER: config.api_key},
             error_parser=self._parse_error,
         )
-
-    @classmethod
-    def _sandbox_options(cls) -> dict[str, Any]:
-        from .emulator import GladiaEmulator
-
-        harness = GladiaEmulator()
-        return {**harness.connect_options(), "transport": harness.transport()}
 
     async def aclose(self) -> None:
         await self.http.aclose()

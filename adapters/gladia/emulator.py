@@ -17,7 +17,9 @@ What it does:
 * **Transcripts are derived from the audio**, for seeded and live jobs alike: one utterance per
   second of audio per channel (speech in the first half of each second, as ``tone_pcm(...,
   silence_every=1.0)`` makes it), three words taken from :data:`WORDS` at positions given by
-  the SHA-256 of that second's bytes of that channel; ids ``"<channel:02>_<second:08>"``.
+  the SHA-256 of ``"<channel>:<second>:"`` followed by that second's bytes of that channel
+  (so a repeated tone still gives different words each second); ids
+  ``"<channel:02>_<second:08>"``.
 * **REST**: ``POST/GET /v2/live``, ``GET/DELETE/PATCH /v2/live/{id}``, ``GET
   /v2/live/{id}/file``; pagination with absolute ``next`` links on the request's host; every
   list filter (``after_date`` inclusive, ``before_date`` exclusive, ``date`` a UTC day,
@@ -108,7 +110,7 @@ def utterance_for(
     audio: bytes, *, second: int, channel: int, seconds: float, language: str
 ) -> dict[str, Any]:
     """The ``UtteranceDTO`` for one second (``seconds`` long, <= 1) of one channel."""
-    digest = hashlib.sha256(audio).digest()
+    digest = hashlib.sha256(f"{channel}:{second}:".encode() + audio).digest()
     words = [WORDS[digest[i] % len(WORDS)] for i in range(3)]
     start = float(second)
     end = start + round(min(0.5, seconds), 3)
@@ -417,6 +419,10 @@ class GladiaEmulator:
     def connect_options(self) -> dict[str, Any]:
         return {"api_key": SANDBOX_KEY, "base_url": BASE_URL}
 
+    def bad_credentials(self) -> dict[str, Any]:
+        """Options with a key the emulator rejects (401 "gladia user not found")."""
+        return {"api_key": "wrong-sandbox-key"}
+
     def bytes_received(self, job_id: str) -> int:
         """Audio bytes the job's live socket received (acknowledged)."""
         return len(self.state.jobs[job_id].pcm)
@@ -432,6 +438,9 @@ class GladiaEmulator:
         done = self.jobs("done")
         stereo = next(j for j in done if (j.file or {}).get("number_of_channels") == 2)
         summarized = next(j for j in done if (j.result or {}).get("summarization"))
+        smallest = min(
+            done, key=lambda j: (j.audio_spec or (0.0, 0, 0))[0] * (j.audio_spec or (0.0, 0, 1))[2]
+        )
         errored = self.jobs("error")
         failed_query = {"statuses": ["failed"]}
         live_options = {
@@ -469,8 +478,8 @@ class GladiaEmulator:
             "get_summary": {"session_id": summarized.id},
             "list_recordings": {"session_id": stereo.id},
             "download_recording": {
-                "session_id": stereo.id,
-                "recording_id": (stereo.file or {})["id"],
+                "session_id": smallest.id,
+                "recording_id": (smallest.file or {})["id"],
             },
             "delete_session": {"session_id": done[-1].id},
             "delete_refused_403": {"session_id": self.jobs("processing")[0].id},

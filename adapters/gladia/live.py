@@ -38,7 +38,6 @@ from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
-import httpx
 import wsproto.events
 from httpx_ws import (
     AsyncWebSocketSession,
@@ -121,6 +120,7 @@ class GladiaLiveSession(LiveSessionBase):
         self._job_transcript: Transcript | None = None
         self._post_final: Any = None
         self.connections = 0
+        self._received = 0  # server messages on the current connection
 
     def __repr__(self) -> str:
         return f"GladiaLiveSession(id={self.session_id!r}, url={self._safe_url!r})"
@@ -235,7 +235,9 @@ class GladiaLiveSession(LiveSessionBase):
                     )
                 )
                 return
-            failures = 1 if connected else failures + 1
+            # A connection that delivered messages resets the count; one that opened and died
+            # at once (or never opened) is one more failed attempt.
+            failures = 1 if connected and self._received else failures + 1
             if failures > self._config.ws_reconnect_attempts:
                 self._fail_with(
                     LiveSessionError(
@@ -284,6 +286,7 @@ class GladiaLiveSession(LiveSessionBase):
                 async with self._lock:
                     self._ws = ws
                     connected = True
+                    self._received = 0
                     await self._resend(ws)
                 if not self._announced:
                     self._announced = True
@@ -324,11 +327,12 @@ class GladiaLiveSession(LiveSessionBase):
             if 400 <= status < 500 and status not in (408, 429):
                 return 4400 + min(status - 400, 99), f"upgrade refused with HTTP {status}"
             return 1011, f"upgrade failed with HTTP {status}"
-        if isinstance(leaf, (WebSocketNetworkError, httpx.HTTPError, OSError)):
-            return 1006, type(leaf).__name__
         if isinstance(leaf, ConvoportError):
             return 1006, leaf.message
-        raise exc
+        # Anything else the socket raised (httpx, httpcore, wsproto, anyio stream errors: a
+        # write racing the server's close) means the connection is gone: a drop.
+        logger.debug("gladia live %s: socket error", self.session_id, exc_info=leaf)
+        return 1006, type(leaf).__name__
 
     async def _receive_loop(self, ws: AsyncWebSocketSession) -> tuple[int, str, bool]:
         while True:
@@ -347,6 +351,7 @@ class GladiaLiveSession(LiveSessionBase):
                     self._emit(ErrorEvent(message="gladia sent a binary frame", code="malformed"))
 
     def _on_text(self, text: str) -> None:
+        self._received += 1
         try:
             message = json.loads(text)
         except ValueError:

@@ -317,9 +317,9 @@ def error_info(status: int, method: str, body: bytes) -> ErrorInfo | None:
     text = message if isinstance(message, str) else None
     errors = data.get("validation_errors")
     if 400 <= status < 500 and isinstance(errors, list):
-        details = [str(e) for e in errors if isinstance(e, (str, int, float))]
-        if details:
-            text = f"{text or 'invalid request'}: {'; '.join(details)}"
+        reasons = [str(e) for e in errors if isinstance(e, (str, int, float))]
+        if reasons:
+            text = f"{text or 'invalid request'}: {'; '.join(reasons)}"
     request_id = data.get("request_id")
     error_class = None
     hint = None
@@ -329,11 +329,18 @@ def error_info(status: int, method: str, body: bytes) -> ErrorInfo | None:
         hint = PATCH_TOO_LARGE_HINT
     elif status == 401:
         hint = "check the Gladia API key (GLADIA_API_KEY)"
+    body_status = data.get("statusCode")
+    details = (
+        {"status_code": int(body_status)}
+        if isinstance(body_status, (int, float)) and not isinstance(body_status, bool)
+        else {}
+    )
     return ErrorInfo(
         message=text,
         request_id=str(request_id) if isinstance(request_id, (str, int)) else None,
         error_class=error_class,
         hint=hint,
+        details=details,
     )
 
 

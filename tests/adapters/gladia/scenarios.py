@@ -1,0 +1,209 @@
+"""Gladia's own scenarios (beyond the kit's), run from cassettes like the kit's.
+
+Each has a cassette in ``adapters/gladia/cassettes/<name>.json`` and an expected outcome in
+``adapters/gladia/expected/<name>.json``; ``tests.adapters.gladia.regen`` rewrites the expected
+files from the cassettes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import convoport.adapters.gladia
+from convoport import serde
+from convoport.capabilities import Capability
+from convoport.client import AsyncClient
+from convoport.connect import connect
+from convoport.contracts.cassette import Cassette, load_cassette
+from convoport.contracts.kit import KIT_RETRY
+from convoport.contracts.scenarios import (
+    BY_NAME,
+    Args,
+    Scenario,
+    outcome_json,
+    outcome_of_error,
+)
+from convoport.contracts.ws import CassetteTransport
+from convoport.errors import ConvoportError
+from convoport.live import IngestResult, LiveOptions
+from convoport.model import Session, SessionQuery, SessionStatus
+
+ADAPTER_DIR = Path(convoport.adapters.gladia.__file__).parent
+CASSETTES = ADAPTER_DIR / "cassettes"
+EXPECTED = ADAPTER_DIR / "expected"
+#: The placeholder key every cassette run connects with.
+TEST_KEY = "test-key"
+
+
+def _query(args: Args) -> SessionQuery:
+    raw = args.get("query")
+    return serde.structure(raw, SessionQuery) if raw else SessionQuery()
+
+
+async def _list(client: AsyncClient, args: Args) -> list[Session]:
+    size = int(args.get("page_size", 2))
+    return [s async for s in client.list_sessions(_query(args), page_size=size)]
+
+
+def _check_pages(pages: int) -> Callable[[Any, Args], None]:
+    def check(result: list[Session], args: Args) -> None:
+        size = int(args["page_size"])
+        assert (len(result) + size - 1) // size == pages, f"expected {pages} pages"
+        query = _query(args)
+        assert all(query.matches(s) for s in result)
+        assert len({s.id for s in result}) == len(result)
+
+    return check
+
+
+def _check_filters(result: list[Session], args: Args) -> None:
+    assert result, "the filtered listing is empty"
+    query = _query(args)
+    assert all(query.matches(s) for s in result)
+
+
+async def _get(client: AsyncClient, args: Args) -> Session:
+    return await client.get_session(str(args["session_id"]))
+
+
+def _check_failed(result: Session, args: Args) -> None:
+    assert result.status is SessionStatus.FAILED
+    assert result.provider_status == "error"
+
+
+async def _delete(client: AsyncClient, args: Args) -> None:
+    await client.delete_session(str(args["session_id"]))
+
+
+async def _start_live(client: AsyncClient, args: Args) -> Any:
+    options = serde.structure(args.get("options") or {}, LiveOptions)
+    live = await client.start_live(options)
+    await live.cancel()
+    return None
+
+
+async def _live(client: AsyncClient, args: Args) -> dict[str, Any]:
+    run = BY_NAME["live_ingest_roundtrip"].run
+    result: dict[str, Any] = await run(client, args)
+    return result
+
+
+def _check_resumed(result: dict[str, Any], args: Args) -> None:
+    BY_NAME["live_ingest_roundtrip"].check(result, args)  # type: ignore[misc]
+    ingest: IngestResult = result["result"]
+    assert "status" in result["events"]
+    duration = float(args["audio"]["seconds"])
+    utterances = ingest.transcript.utterances
+    assert utterances[-1].end is not None
+    assert utterances[-1].end >= duration - 1.0, "the transcript does not cover the audio"
+
+
+GLADIA_SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            name="list_sessions_filters",
+            capability=Capability.CATALOG_LIST,
+            run=_list,
+            check=_check_filters,
+        ),
+        Scenario(
+            name="list_sessions_three_pages",
+            capability=Capability.CATALOG_LIST,
+            run=_list,
+            check=_check_pages(3),
+        ),
+        Scenario(
+            name="delete_refused_403",
+            capability=Capability.CATALOG_DELETE,
+            run=_delete,
+            error="Conflict",
+        ),
+        Scenario(
+            name="invalid_request_400",
+            capability=Capability.LIVE_INGEST,
+            run=_start_live,
+            error="InvalidRequest",
+        ),
+        Scenario(
+            name="get_session_error_status",
+            capability=Capability.CATALOG_GET,
+            run=_get,
+            check=_check_failed,
+        ),
+        Scenario(
+            name="live_ingest_drop_and_resume",
+            capability=Capability.LIVE_INGEST,
+            run=_live,
+            check=_check_resumed,
+        ),
+    )
+}
+
+
+def scenario(name: str) -> Scenario:
+    """A kit scenario or one of Gladia's own."""
+    return GLADIA_SCENARIOS.get(name) or BY_NAME[name]
+
+
+def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any, Any]:
+    """Replays ``cassettes/<name>.json``: (JSON outcome, raw result or error, transport)."""
+    cassette = cassette or load_cassette(CASSETTES / f"{name}.json")
+    args = dict(cassette.meta.get("args", {}))
+    transport = CassetteTransport(cassette)
+    chosen = scenario(name)
+
+    async def go() -> tuple[dict[str, Any], Any]:
+        client = connect(
+            "gladia",
+            transport=transport,
+            retry=KIT_RETRY,
+            api_key=TEST_KEY,
+            live_poll_interval=0.01,
+            ws_backoff_base=0.01,
+        )
+        async with client:
+            try:
+                value = await chosen.run(client, args)
+            except ConvoportError as exc:
+                return outcome_of_error(exc), exc
+            return outcome_json(value), value
+
+    outcome, raw = asyncio.run(go())
+    return outcome, raw, transport
+
+
+def expected(name: str) -> Any:
+    return json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))
+
+
+ALL_SCENARIOS: tuple[str, ...] = (
+    "list_sessions_two_pages",
+    "get_session_completed",
+    "get_session_not_found",
+    "get_transcript",
+    "get_summary",
+    "list_recordings",
+    "download_recording",
+    "delete_session",
+    "rate_limited_then_ok",
+    "server_error_then_ok",
+    "auth_failure",
+    "live_ingest_roundtrip",
+    *GLADIA_SCENARIOS,
+)
+
+__all__ = [
+    "ALL_SCENARIOS",
+    "CASSETTES",
+    "EXPECTED",
+    "GLADIA_SCENARIOS",
+    "TEST_KEY",
+    "expected",
+    "run_cassette",
+    "scenario",
+]
