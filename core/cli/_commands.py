@@ -165,11 +165,13 @@ def sessions_list(
         state.emit_json([unstructure(s) for s in sessions])
         return
     table = Table(title=f"{target}: {len(sessions)} sessions")
-    for col in ("id", "status", "created", "duration", "title"):
+    table.add_column("session", overflow="fold", min_width=20)
+    for col in ("status", "created", "duration", "title"):
         table.add_column(col)
     for s in sessions:
+        # An archive holds sessions of several providers: there a session is "provider:id".
         table.add_row(
-            s.id,
+            str(s.ref) if target.startswith("local:") else s.id,
             s.status.value,
             _fmt_time(s.created_at),
             f"{s.duration:.1f}s" if s.duration is not None else "—",

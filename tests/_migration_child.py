@@ -1,0 +1,44 @@
+"""Run as a subprocess by tests/test_migrate_gladia.py: migrates the sandbox Gladia into an
+archive and, when asked, kills itself with SIGKILL at a precise point.
+
+    python -m tests._migration_child ARCHIVE [sessions N | bytes N]
+
+``sessions N`` dies right after the N-th session finished; ``bytes N`` dies once N media bytes
+have been moved (in the middle of a recording).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from typing import Any
+
+from convoport.migrate import migrate, progress_from
+
+
+def main() -> None:
+    archive = sys.argv[1]
+    mode = sys.argv[2] if len(sys.argv) > 2 else None
+    limit = int(sys.argv[3]) if len(sys.argv) > 3 else 0
+    state = {"sessions": 0, "bytes": 0}
+
+    def on(kind: str, value: Any) -> None:
+        if kind == "finished":
+            state["sessions"] += 1
+        elif kind == "bytes":
+            state["bytes"] += value
+        if mode is not None and state[mode] >= limit:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    report = asyncio.run(
+        migrate("gladia", f"local:{archive}", sandbox=True, progress=progress_from(on),
+                concurrency=2)
+    )
+    print(f"copied={report.copied} skipped={report.skipped} failed={report.failed}")
+    sys.exit(0 if report.ok else 1)
+
+
+if __name__ == "__main__":
+    main()

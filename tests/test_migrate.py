@@ -1,0 +1,170 @@
+"""Migration into the local archive, from an in-memory source: copy, resume, failures."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from convoport import (
+    AsyncClient,
+    ConfigError,
+    NotFound,
+    ProviderUnavailable,
+    SessionQuery,
+    SessionStatus,
+    connect,
+)
+from convoport.migrate import migrate, progress_from
+from tests.fakes import BASE, FakeAdapter, FakeConfig
+
+pytestmark = pytest.mark.anyio
+
+
+class FlakySource(FakeAdapter):
+    """Fails some sessions: ``broken`` always, ``flaky`` on the first try only."""
+
+    def __init__(self, config: FakeConfig, options: Any = None) -> None:
+        super().__init__(config, options)
+        self.broken: set[str] = set()
+        self.flaky: set[str] = set()
+        self.tries: dict[str, int] = {}
+
+    async def _get_transcript(self, session_id: str) -> Any:
+        self.tries[session_id] = self.tries.get(session_id, 0) + 1
+        if session_id in self.broken or (session_id in self.flaky and self.tries[session_id] == 1):
+            raise ProviderUnavailable("vendor hiccup", provider="fake", status_code=503)
+        return await super()._get_transcript(session_id)
+
+
+def source(sessions: int = 7) -> AsyncClient:
+    return AsyncClient(FlakySource(FakeConfig(api_key="k", sessions=sessions)))
+
+
+def finished(adapter: Any) -> list[Any]:
+    return [s for s in adapter.sessions if s.status.terminal]
+
+
+async def test_copy_then_read_everything_back(tmp_path: Path) -> None:
+    src = source()
+    archive = f"local:{tmp_path / 'archive'}"
+    chunks: list[int] = []
+    report = await migrate(
+        src,
+        archive,
+        backoff=0,
+        progress=progress_from(
+            lambda kind, value: chunks.append(value) if kind == "bytes" else None
+        ),
+    )
+    adapter: Any = src.adapter
+    done = finished(adapter)
+    assert report.copied == len(done)
+    assert report.skipped == len(adapter.sessions) - len(done)  # unfinished sessions
+    assert report.failed == 0
+    assert report.bytes == len(adapter.media) * len(done)
+    assert len(chunks) > len(done)  # media moved in chunks, not whole
+    async with connect(archive) as local:
+        listed = [s async for s in local.list_sessions()]
+        assert sorted(s.id for s in listed) == sorted(s.id for s in done)
+        for original in done:
+            ref = f"fake:{original.id}"
+            assert await local.get_session(ref) == original
+            transcript = await local.get_transcript(ref)
+            assert transcript == await src.get_transcript(original.id)
+            assert await local.get_summary(ref) == await src.get_summary(original.id)
+            assert await local.list_participants(ref) == await src.list_participants(original.id)
+            assert await local.list_chat(ref) == await src.list_chat(original.id)
+            async with local.open_recording(ref) as stream:
+                data = b"".join([c async for c in stream.aiter_bytes()])
+            assert data == adapter.media
+
+
+async def test_rerun_skips_everything_already_copied(tmp_path: Path) -> None:
+    archive = f"local:{tmp_path / 'a'}"
+    first = await migrate(source(), archive, backoff=0)
+    again = await migrate(source(), archive, backoff=0)
+    assert again.copied == 0
+    assert again.skipped == first.copied + first.skipped
+    assert again.bytes == 0
+
+
+async def test_a_failing_session_is_recorded_and_the_rest_continue(tmp_path: Path) -> None:
+    src = source()
+    src.adapter.broken.add("s0")  # type: ignore[attr-defined]
+    archive = f"local:{tmp_path / 'a'}"
+    report = await migrate(src, archive, attempts=2, backoff=0)
+    assert report.failed == 1
+    (failed,) = [o for o in report.outcomes if o.state == "failed"]
+    assert str(failed.ref) == "fake:s0"
+    assert "vendor hiccup" in (failed.reason or "")
+    assert src.adapter.tries["s0"] == 2  # type: ignore[attr-defined]
+    assert report.copied == len(finished(src.adapter)) - 1
+    assert not report.ok
+    async with connect(archive) as local:
+        entry = await local.adapter._ledger_entry(failed.ref)
+        assert entry is not None
+        assert entry.state == "failed"
+        assert "vendor hiccup" in (entry.reason or "")
+        with pytest.raises(NotFound):
+            await local.get_session("fake:s0")
+    # the next run retries the failed session and succeeds
+    fixed = source()
+    again = await migrate(fixed, archive, backoff=0)
+    assert again.copied == 1
+    assert again.failed == 0
+
+
+async def test_transient_failures_are_retried(tmp_path: Path) -> None:
+    src = source()
+    src.adapter.flaky.update({"s0", "s3"})  # type: ignore[attr-defined]
+    report = await migrate(src, f"local:{tmp_path / 'a'}", backoff=0)
+    assert report.failed == 0
+    assert report.copied == len(finished(src.adapter))
+
+
+async def test_dry_run_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "a"
+    report = await migrate(source(), f"local:{folder}", dry_run=True)
+    assert report.dry_run
+    assert report.copied == 0
+    assert report.planned == len(finished(source().adapter))
+    assert all(o.bytes > 0 for o in report.outcomes if o.state == "planned")
+    async with connect(f"local:{folder}") as local:
+        assert [s async for s in local.list_sessions()] == []
+
+
+async def test_include_and_since_narrow_the_copy(tmp_path: Path) -> None:
+    archive = f"local:{tmp_path / 'a'}"
+    since = BASE.replace(day=4)
+    report = await migrate(source(), archive, include=["transcripts"], since=since, backoff=0)
+    assert all(o.artifacts == ["transcript"] for o in report.outcomes if o.state == "copied")
+    async with connect(archive) as local:
+        sessions = [s async for s in local.list_sessions()]
+        assert sessions
+        assert all(s.created_at is not None and s.created_at >= since for s in sessions)
+        with pytest.raises(NotFound):
+            await local.get_summary(f"fake:{sessions[0].id}")
+        assert await local.list_recordings(f"fake:{sessions[0].id}") == []
+
+
+async def test_status_filter(tmp_path: Path) -> None:
+    report = await migrate(
+        source(),
+        f"local:{tmp_path / 'a'}",
+        query=SessionQuery(statuses={SessionStatus.FAILED}),
+        backoff=0,
+    )
+    assert report.copied == len(
+        [s for s in source().adapter.sessions if s.status is SessionStatus.FAILED]  # type: ignore[attr-defined]
+    )
+
+
+async def test_bad_arguments(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown artifact"):
+        await migrate(source(), f"local:{tmp_path}", include=["videos"])
+    with pytest.raises(ConfigError, match="concurrency"):
+        await migrate(source(), f"local:{tmp_path}", concurrency=0)
+    with pytest.raises(ConfigError, match="cannot migrate from fake to fake"):
+        await migrate(source(), source())
