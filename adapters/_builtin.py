@@ -9,6 +9,7 @@ from convoport.registry import AdapterRegistry, hookimpl
 BUILTIN_ADAPTERS: dict[str, str] = {
     "gladia": "convoport.adapters.gladia.adapter:GladiaAdapter",
     "illocution": "convoport.adapters.illocution.adapter:IllocutionAdapter",
+    "local": "convoport.adapters.local.adapter:LocalAdapter",
 }
 
 

@@ -137,27 +137,14 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
 
-class _DropToNetworkError(httpx.AsyncBaseTransport):
-    """Turns an emulator's simulated drop into what a client sees on a real network."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        try:
-            return await self.inner.handle_async_request(request)
-        except DroppedConnection as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from None
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 def emulator_transport(app: ASGIApp) -> httpx.AsyncBaseTransport:
-    """An in-process transport for ``app``: HTTP through ASGI, WebSockets through httpx-ws."""
-    from httpx_ws.transport import ASGIWebSocketTransport
+    """An in-process transport for ``app``: HTTP with streamed request and response bodies (an
+    SSE stream stays open while other requests go on), WebSockets through httpx-ws. A
+    ``DroppedConnection`` in the app becomes the ``httpx.RemoteProtocolError`` a client sees
+    when a response is lost."""
+    from convoport.contracts.ws import InProcessTransport
 
-    return _DropToNetworkError(ASGIWebSocketTransport(app))
+    return InProcessTransport(app)
 
 
 def tone_pcm(

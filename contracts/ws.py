@@ -82,8 +82,8 @@ from httpx_ws.transport import ASGIWebSocketAsyncNetworkStream
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from convoport._redact import REDACTED, Redactor
+from convoport.contracts._asgi import StreamingASGITransport
 from convoport.contracts.cassette import Cassette, CassetteError
-from convoport.contracts.emulator import DroppedConnection
 from convoport.contracts.transport import CassetteMismatch, ReplayTransport
 
 #: The cassette's top-level key for WebSocket sessions.
@@ -281,17 +281,14 @@ class InProcessTransport(httpx.AsyncBaseTransport):
 
     def __init__(self, app: ASGIApp, *, accept_timeout: float = 10.0) -> None:
         self.app = app
-        self._http = httpx.ASGITransport(app=app)
+        self._http = StreamingASGITransport(app)
         self._spawner = _Spawner()
         self._accept_timeout = accept_timeout
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if is_websocket_request(request):
             return await self._websocket(request)
-        try:
-            return await self._http.handle_async_request(request)
-        except DroppedConnection as exc:
-            raise httpx.RemoteProtocolError(str(exc), request=request) from None
+        return await self._http.handle_async_request(request)
 
     async def _websocket(self, request: httpx.Request) -> httpx.Response:
         await request.aread()

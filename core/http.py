@@ -23,7 +23,7 @@ import json as jsonlib
 import logging
 import math
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -283,7 +283,7 @@ class HttpClient:
         *,
         params: Any = None,
         json: Any = None,
-        content: bytes | None = None,
+        content: bytes | AsyncIterable[bytes] | None = None,
         data: Mapping[str, Any] | None = None,
         files: Any = None,
         headers: Mapping[str, str] | None = None,
@@ -377,7 +377,7 @@ class HttpClient:
         url: str,
         params: Any,
         json: Any,
-        content: bytes | None,
+        content: bytes | AsyncIterable[bytes] | None,
         data: Mapping[str, Any] | None,
         files: Any,
         headers: Mapping[str, str] | None,

@@ -229,6 +229,7 @@ class LiveSessionBase(abc.ABC):
         self._result: IngestResult | None = None
         self._ended_status: SessionStatus | None = None
         self._extras: dict[str, list[JSONDict]] = {}
+        self._user_cancelled = False
 
     # -- user API -------------------------------------------------------------------------
 
@@ -272,7 +273,9 @@ class LiveSessionBase(abc.ABC):
         await self._finalize()
 
     async def cancel(self) -> None:
-        """Abandons the session."""
+        """Abandons the session. A fatal error the vendor reports after this (Illocution
+        answers a cancel with an ``error`` event) ends the session as ``CANCELLED``."""
+        self._user_cancelled = True
         await self._cancel()
 
     async def keepalive(self) -> None:
@@ -346,7 +349,7 @@ class LiveSessionBase(abc.ABC):
         if isinstance(event, DoneEvent):
             self._end(SessionStatus.COMPLETED)
         elif isinstance(event, ErrorEvent) and event.fatal:
-            self._end(SessionStatus.FAILED)
+            self._end(SessionStatus.CANCELLED if self._user_cancelled else SessionStatus.FAILED)
 
     def _fail(self, error: BaseException) -> None:
         """Ends the event stream with an exception raised to the consumer."""

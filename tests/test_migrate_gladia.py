@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import signal
@@ -97,13 +98,12 @@ def reference_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return archive
 
 
-@pytest.mark.anyio
 @pytest.mark.parametrize(
     "kill",
     [("sessions", "1"), ("sessions", "5"), ("bytes", "100000"), ("bytes", "700000")],
     ids=["after-1-session", "after-5-sessions", "mid-first-recording", "mid-later-recording"],
 )
-async def test_killed_migration_resumes_to_the_same_archive(
+def test_killed_migration_resumes_to_the_same_archive(
     tmp_path: Path, reference_archive: Path, kill: tuple[str, str]
 ) -> None:
     archive = tmp_path / "archive"
@@ -111,10 +111,13 @@ async def test_killed_migration_resumes_to_the_same_archive(
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     resumed = _child(archive)
     assert resumed.returncode == 0, resumed.stderr
-    assert await snapshot(archive) == await snapshot(reference_archive)
+    assert asyncio.run(snapshot(archive)) == asyncio.run(snapshot(reference_archive))
     verify = subprocess.run(
         [sys.executable, "-m", "convoport", "verify", str(archive)],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
@@ -122,11 +125,13 @@ async def test_killed_migration_resumes_to_the_same_archive(
 @pytest.mark.anyio
 async def test_migration_completes_through_injected_faults(tmp_path: Path) -> None:
     emulator = GladiaEmulator(
-        faults=Faults(error_rate=0.2, drop_rate=0.05, rate_limit_rate=0.05, retry_after=0.01,
-                      paths=("/v2/",))
+        faults=Faults(
+            error_rate=0.2, drop_rate=0.05, rate_limit_rate=0.05, retry_after=0.01, paths=("/v2/",)
+        )
     )
-    source = connect("gladia", transport=emulator.transport(), retry=FAST,
-                     **emulator.connect_options())
+    source = connect(
+        "gladia", transport=emulator.transport(), retry=FAST, **emulator.connect_options()
+    )
     archive = tmp_path / "archive"
     async with source:
         report = await migrate(source, f"local:{archive}", backoff=0.01, attempts=5)

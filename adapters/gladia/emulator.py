@@ -57,14 +57,20 @@ from typing import Any
 from urllib.parse import urlencode
 
 import attrs
+import httpx
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from convoport.contracts.emulator import FaultMiddleware, Faults, make_wav, tone_pcm
-from convoport.contracts.ws import InProcessTransport
+from convoport.contracts.emulator import (
+    FaultMiddleware,
+    Faults,
+    emulator_transport,
+    make_wav,
+    tone_pcm,
+)
 
 from . import wire
 from .translate import format_timestamp
@@ -412,9 +418,9 @@ class GladiaEmulator:
 
     # -- harness API ----------------------------------------------------------------------
 
-    def transport(self) -> InProcessTransport:
+    def transport(self) -> httpx.AsyncBaseTransport:
         """An in-process httpx transport (REST and the WebSocket)."""
-        return InProcessTransport(self.app)
+        return emulator_transport(self.app)
 
     def connect_options(self) -> dict[str, Any]:
         return {"api_key": SANDBOX_KEY, "base_url": BASE_URL}

@@ -63,7 +63,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import mimetypes
 import secrets
 import time
 from collections.abc import AsyncIterator, Mapping
@@ -98,6 +97,20 @@ _FILENAMES = {
     "mp4": "live.mp4",
     "m4a": "live.m4a",
     "aac": "live.aac",
+}
+
+
+#: Content types by file suffix (fixed, so requests do not depend on the host's mime tables).
+_MEDIA_TYPES = {
+    ".wav": "audio/wav",
+    ".mp3": "audio/mpeg",
+    ".m4a": "audio/mp4",
+    ".aac": "audio/aac",
+    ".ogg": "audio/ogg",
+    ".opus": "audio/ogg",
+    ".webm": "video/webm",
+    ".mp4": "video/mp4",
+    ".mov": "video/quicktime",
 }
 
 
@@ -248,9 +261,8 @@ class IllocutionAdapter(Adapter):
 
     async def _analyze(self, media: MediaSource, options: LiveOptions) -> IngestResult:
         filename = options.filename or media.filename or "audio" + _suffix(options.encoding)
-        content_type = (
-            media.media_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        )
+        suffix = filename[filename.rfind(".") :].lower() if "." in filename else ""
+        content_type = media.media_type or _MEDIA_TYPES.get(suffix, "application/octet-stream")
         fields = {
             str(k): str(v)
             for k, v in options.provider_options.items()

@@ -25,8 +25,8 @@ Emulator behaviour (where the documentation is silent, these are choices, not fa
   anything else: 16 kHz mono 16-bit PCM) is cut into one-second windows; each window with any
   non-silent sample gives one final transcript, speakers alternating ``Speaker_0``/
   ``Speaker_1``, timed to its non-silent span (10 ms resolution), with three to six words from
-  a fixed list chosen by the SHA-256 of the window's index and bytes. Each final is followed by an
-  ``emotion`` event (alternating the two documented shapes: nested ``emotion.emotions`` and
+  a fixed list chosen by the SHA-256 of the window's index and bytes. Each final is followed by
+  an ``emotion`` event (alternating the two documented shapes: nested ``emotion.emotions`` and
   flat) and a ``cognitive`` event; the second utterance also brings a ``transition``, the third
   a ``moment``. A partial transcript is sent after a chunk that leaves a non-silent window
   incomplete. On finalize: the last (incomplete) window, ``status`` processing,
@@ -36,7 +36,8 @@ Emulator behaviour (where the documentation is silent, these are choices, not fa
   counters per live session and per analysis (:meth:`IllocutionEmulator.bytes_received`).
 * **Faults**: :class:`~convoport.contracts.emulator.Faults` (latency, 5xx, 429, drops) through
   ``FaultMiddleware`` with FastAPI-shaped bodies, plus ``lose_response_for_chunks``: chunk
-  sequence numbers whose upload is *stored* and whose answer is then dropped (once each).
+  sequence numbers whose upload is *stored* and whose answer is then dropped (once each), and
+  ``drop_events_after``: the event stream's connection drops after that many events (once).
 * ``enable_live=False`` leaves the live routes unmounted (as ``ENABLE_LIVE_STREAMING=false``
   does): they answer 404 ``{"detail": "Not Found"}``.
 """
@@ -61,8 +62,12 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from convoport.adapters.illocution import wire
-from convoport.adapters.illocution._asgi import StreamingASGITransport
-from convoport.contracts.emulator import DroppedConnection, FaultMiddleware, Faults
+from convoport.contracts.emulator import (
+    DroppedConnection,
+    FaultMiddleware,
+    Faults,
+    emulator_transport,
+)
 
 SANDBOX_KEY = "sandbox-key"
 BASE_URL = "https://api.illocution.ai"
@@ -533,8 +538,10 @@ class _LoseResponses:
 class IllocutionEmulator:
     """The harness: ``app``, ``faults``, ``transport()``, ``connect_options()``,
     ``scenario_args()``, ``bytes_received()``, plus test knobs: ``lose_response_for_chunks``
-    (a set of chunk sequence numbers), ``advance(seconds)`` (moves the emulator's clock),
-    ``requests`` (``(method, path)`` of every request that reached the routes)."""
+    (a set of chunk sequence numbers), ``drop_events_after`` (drop the next event stream after
+    that many events), ``advance(seconds)`` (moves the emulator's clock),
+    ``start_time`` (freezes the clock there, for reproducible recordings), ``requests``
+    (``(method, path)`` of every request that reached the routes)."""
 
     def __init__(
         self,
@@ -544,15 +551,18 @@ class IllocutionEmulator:
         api_key: str = SANDBOX_KEY,
         enable_live: bool = True,
         heartbeat: float = 15.0,
+        start_time: datetime | None = None,
     ) -> None:
         self.seed = seed
         self.faults = faults or Faults(seed=seed)
         self.api_key = api_key
         self.heartbeat = heartbeat
         self.lose_response_for_chunks: set[int] = set()
+        self.drop_events_after: int | None = None
         self.sessions: dict[str, LiveState] = {}
         self.analyses: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
+        self._start_time = start_time
         self._offset = 0.0
         self._counter = 0
         routes = [Route("/analyze", self._analyze, methods=["POST"])]
@@ -572,7 +582,7 @@ class IllocutionEmulator:
 
     def transport(self) -> httpx.AsyncBaseTransport:
         """An in-process transport that streams responses (SSE) while POSTs go on."""
-        return StreamingASGITransport(self.app)
+        return emulator_transport(self.app)
 
     def connect_options(self) -> dict[str, Any]:
         return {"api_key": self.api_key, "base_url": BASE_URL}
@@ -596,7 +606,10 @@ class IllocutionEmulator:
         return self.analyses.get(session_id, 0)
 
     def now(self) -> datetime:
-        return datetime.now(UTC) + timedelta(seconds=self._offset)
+        """The emulator's clock: real time (or the frozen ``start_time``) plus what
+        :meth:`advance` added."""
+        base = self._start_time or datetime.now(UTC)
+        return base + timedelta(seconds=self._offset)
 
     def advance(self, seconds: float) -> None:
         """Moves the emulator's clock forward (sessions past ``expires_at`` expire)."""
@@ -785,8 +798,12 @@ class IllocutionEmulator:
         )
 
     async def _stream(self, state: LiveState) -> AsyncIterator[bytes]:
+        sent = 0
         try:
             while True:
+                if self.drop_events_after is not None and sent >= self.drop_events_after:
+                    self.drop_events_after = None
+                    raise DroppedConnection("the emulator dropped the event stream")
                 try:
                     name, data = await asyncio.wait_for(state.events.get(), self.heartbeat)
                 except TimeoutError:
@@ -795,6 +812,7 @@ class IllocutionEmulator:
                         yield b": ping\n\n"
                     continue
                 yield format_event(name, data)
+                sent += 1
                 if name in ("done", "error"):
                     state.gone = True
                     return
@@ -833,8 +851,9 @@ class IllocutionEmulator:
             state.phase = "cancelled"
             state.push("error", {"code": "cancelled", "message": "Session cancelled by client"})
             detail = "session cancelled"
+        status = "processing" if action == "finalize" else state.phase
         return JSONResponse(
-            {"status": state.phase, "detail": detail, "expires_at": _iso(state.expires_at)}
+            {"status": status, "detail": detail, "expires_at": _iso(state.expires_at)}
         )
 
     def _finish(self, state: LiveState) -> None:

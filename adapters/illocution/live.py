@@ -168,7 +168,7 @@ class IllocutionLiveSession(LiveSessionBase):
         self._expired = False
         self._stream_opened = False
         self._attached = asyncio.Event()
-        self._attach_error: BaseException | None = None
+        self._attach_error: Exception | None = None
         self._events_task: asyncio.Task[None] | None = None
         self._keepalive_task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
@@ -251,6 +251,12 @@ class IllocutionLiveSession(LiveSessionBase):
                     self._fail(error)
                 else:
                     self._attach_error = error
+                return
+            except Exception as exc:  # never leave a consumer waiting on a dead reader
+                if self._stream_opened:
+                    self._fail(exc)
+                else:
+                    self._attach_error = exc
                 return
 
     @staticmethod

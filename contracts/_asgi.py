@@ -12,8 +12,8 @@ cancels it if it does not stop. ``DroppedConnection`` raised by the app (or by
 ``FaultMiddleware``) becomes ``httpx.RemoteProtocolError``, before or during the body, as a lost
 connection would.
 
-Note for the lead: this belongs in ``contracts/emulator.py`` (``emulator_transport`` buffers
-HTTP responses); it lives here until it is moved.
+:func:`convoport.contracts.emulator.emulator_transport` serves HTTP through it and WebSocket
+upgrades through httpx-ws (see :class:`convoport.contracts.ws.InProcessTransport`).
 """
 
 from __future__ import annotations
