@@ -133,7 +133,10 @@ class AsyncClient:
             )
 
         count = 0
-        async for session in paginate(fetch, provider=self.provider, key=lambda s: s.id):
+        # An archive holds sessions of several providers: identity is (provider, id).
+        async for session in paginate(
+            fetch, provider=self.provider, key=lambda s: (s.provider, s.id)
+        ):
             if local_filter and not query.matches(session):
                 continue
             yield session
@@ -314,18 +317,13 @@ class AsyncClient:
             raise UnsupportedOperation(capability.value, self.provider)
 
     def _session_id(self, session: SessionLike) -> str:
-        if isinstance(session, Session):
-            if session.provider != self.provider:
-                raise ConfigError(
-                    f"session {session.ref} belongs to {session.provider}, not {self.provider}"
-                )
-            return session.id
-        if isinstance(session, SessionRef):
-            if session.provider != self.provider:
-                raise ConfigError(
-                    f"session {session} belongs to {session.provider}, not {self.provider}"
-                )
-            return session.id
+        if isinstance(session, (Session, SessionRef)):
+            ref = session.ref if isinstance(session, Session) else session
+            if ref.provider == self.provider:
+                return ref.id
+            if Capability.ARCHIVE_SINK in self._adapter.capabilities.ports:
+                return str(ref)  # an archive keys sessions by the source's "provider:id"
+            raise ConfigError(f"session {ref} belongs to {ref.provider}, not {self.provider}")
         if not isinstance(session, str) or not session.strip():
             raise ConfigError(f"a session id must be a non-empty string, got {session!r}")
         if "\x00" in session:

@@ -400,7 +400,7 @@ class _Runner:
         archive = self.src.adapter
         engine = self.dst.provider
         existing: list[Transcript] = await archive.list_transcripts(  # type: ignore[attr-defined]
-            str(ref)
+            str(ref), reprocessed=True
         )
         if any(t.engine == engine for t in existing):
             return SessionOutcome(

@@ -33,8 +33,9 @@ def main() -> None:
             os.kill(os.getpid(), signal.SIGKILL)
 
     report = asyncio.run(
-        migrate("gladia", f"local:{archive}", sandbox=True, progress=progress_from(on),
-                concurrency=2)
+        migrate(
+            "gladia", f"local:{archive}", sandbox=True, progress=progress_from(on), concurrency=2
+        )
     )
     print(f"copied={report.copied} skipped={report.skipped} failed={report.failed}")
     sys.exit(0 if report.ok else 1)

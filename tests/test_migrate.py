@@ -168,3 +168,14 @@ async def test_bad_arguments(tmp_path: Path) -> None:
         await migrate(source(), f"local:{tmp_path}", concurrency=0)
     with pytest.raises(ConfigError, match="cannot migrate from fake to fake"):
         await migrate(source(), source())
+
+
+async def test_archive_accepts_the_sessions_it_lists(tmp_path: Path) -> None:
+    archive = f"local:{tmp_path / 'a'}"
+    await migrate(source(), archive, backoff=0)
+    async with connect(archive) as local:
+        (first,) = [s async for s in local.list_sessions(limit=1)]
+        assert first.provider == "fake"
+        assert await local.get_session(first) == first
+        assert await local.get_session(first.ref) == first
+        assert (await local.get_transcript(first)).session_id == first.id

@@ -1,0 +1,638 @@
+"""The archive's SQLite catalog: one :class:`Catalog` owns the connection.
+
+The connection runs in WAL mode with ``foreign_keys=ON`` and a ``busy_timeout``; it is in
+autocommit mode and every write is an explicit ``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on
+any error), so a failure never leaves half a session behind. The methods are blocking and
+thread-safe (one lock per catalog: SQLite stays single-writer); the adapter calls them from
+worker threads. Every ``sqlite3`` error comes out as an ``ArchiveError`` naming the catalog file
+and what to do.
+
+Rows hold the neutral objects as ``convoport.serde.to_json`` text (the vendor's raw payloads
+travel inside them, in each object's ``provider_data``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import attrs
+
+from convoport.archive import LedgerEntry, SessionBundle
+from convoport.errors import ArchiveError, ConfigError, ConvoportError
+from convoport.model import (
+    ChatMessage,
+    JSONDict,
+    Participant,
+    Recording,
+    Session,
+    SessionQuery,
+    SessionRef,
+    Summary,
+    Transcript,
+)
+from convoport.serde import from_json, to_json
+
+from . import schema
+from .media import check_relative, session_dir
+
+#: The catalog's file name inside the archive folder.
+CATALOG_NAME = "catalog.sqlite"
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# A metadata value as ``str(value)`` gives it in Python (what SessionQuery.matches compares).
+_META_TEXT = """
+    CASE m.type
+        WHEN 'text' THEN m.value
+        WHEN 'integer' THEN CAST(m.value AS TEXT)
+        WHEN 'real' THEN cp_float_text(m.value)
+        WHEN 'true' THEN 'True'
+        WHEN 'false' THEN 'False'
+        WHEN 'null' THEN 'None'
+    END
+"""
+
+
+def iso(value: datetime | None) -> str | None:
+    """A UTC time as fixed-width ISO text (``2026-01-02T03:04:05.000000Z``): text order is
+    time order."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
+def _now() -> str:
+    text = iso(datetime.now(UTC))
+    assert text is not None
+    return text
+
+
+def _parse_iso(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.removesuffix("Z")).replace(tzinfo=UTC)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _float_text(value: Any) -> str | None:
+    return None if value is None else str(float(value))
+
+
+@attrs.frozen(kw_only=True)
+class RecordingRow:
+    """A recording as the catalog holds it: the neutral recording, its media path (relative to
+    the media root), its size in bytes and sha256 (hex)."""
+
+    ref: str
+    recording: Recording
+    path: str
+    size: int
+    sha256: str
+
+
+@attrs.frozen(kw_only=True)
+class Removed:
+    """What deleting a session left to clean up in the media store."""
+
+    source: SessionRef
+    paths: tuple[str, ...]
+
+
+def _guarded(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
+    """Runs a catalog method under the catalog's lock, turning sqlite3 errors into
+    ``ArchiveError``."""
+
+    def decorate(fn: Callable[P, T]) -> Callable[P, T]:
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+            self: Catalog = args[0]  # type: ignore[assignment]
+            with self._lock:
+                if self._conn is None:
+                    raise ArchiveError(f"the archive catalog {self.path} is closed")
+                try:
+                    return fn(*args, **kwargs)
+                except sqlite3.Error as exc:
+                    raise self.error(what, exc) from exc
+                except UnicodeError as exc:
+                    raise ArchiveError(
+                        f"could not {what} in the archive catalog {self.path}: a value is not "
+                        f"valid Unicode ({exc})",
+                        hint="ids and texts with lone surrogates cannot be archived",
+                    ) from exc
+
+        wrapper.__name__ = fn.__name__
+        wrapper.__doc__ = fn.__doc__
+        return wrapper
+
+    return decorate
+
+
+class Catalog:
+    """The SQLite catalog of one archive folder. Open with :meth:`open`; :meth:`close` when
+    done."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn: sqlite3.Connection | None = conn
+        self._lock = threading.RLock()
+
+    # -- opening --------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, folder: Path, *, create: bool, busy_timeout: float = 30.0) -> Catalog:
+        """Opens (and, with ``create``, creates) the catalog of the archive at ``folder`` and
+        brings its schema up to date. No archive and not ``create``: ``ConfigError``."""
+        db = folder / CATALOG_NAME
+        try:
+            exists = db.is_file()
+            if not exists:
+                if not create:
+                    raise ConfigError(
+                        f"no archive at {folder} (no {CATALOG_NAME} there)",
+                        hint="check the path, or let a migration create it (create=True)",
+                    )
+                if folder.exists() and not folder.is_dir():
+                    raise ArchiveError(
+                        f"cannot create an archive at {folder}: it is a file",
+                        hint="choose a folder path for the archive",
+                    )
+                folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ArchiveError(
+                f"cannot create the archive folder {folder}: {exc}",
+                hint="check the path and its permissions",
+            ) from exc
+        try:
+            conn = sqlite3.connect(
+                db, isolation_level=None, check_same_thread=False, timeout=busy_timeout
+            )
+        except sqlite3.Error as exc:
+            raise ArchiveError(
+                f"cannot open the archive catalog {db}: {exc}",
+                hint="check the file's permissions; run 'convoport verify' on it",
+            ) from exc
+        catalog = cls(db, conn)
+        try:
+            catalog._setup(busy_timeout)
+        except BaseException:
+            conn.close()
+            raise
+        return catalog
+
+    def _setup(self, busy_timeout: float) -> None:
+        conn = self._conn
+        assert conn is not None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise ArchiveError(
+                    f"the archive catalog {self.path} cannot use WAL journaling (got {mode})",
+                    hint="keep the archive on a local disk that supports it",
+                )
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.create_function("cp_float_text", 1, _float_text, deterministic=True)
+            schema.migrate(conn, str(self.path))
+        except sqlite3.Error as exc:
+            raise self.error("open", exc) from exc
+
+    def close(self) -> None:
+        """Closes the connection (safe to call twice)."""
+        with self._lock:
+            if self._conn is not None:
+                try:
+                    self._conn.close()
+                finally:
+                    self._conn = None
+
+    def error(self, what: str, exc: BaseException) -> ArchiveError:
+        """An ``ArchiveError`` for a failed catalog operation, with what to do about it."""
+        text = str(exc)
+        if "locked" in text or "busy" in text:
+            hint = "another process is writing to this archive; retry when it is done"
+        elif "malformed" in text or "not a database" in text or "disk I/O" in text:
+            hint = "the catalog file is damaged; restore it from a backup"
+        elif "readonly" in text:
+            hint = "the archive folder is read-only; check its permissions"
+        else:
+            hint = "run 'convoport verify' on the archive"
+        return ArchiveError(
+            f"could not {what} in the archive catalog {self.path}: {text}", hint=hint
+        )
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise ArchiveError(f"the archive catalog {self.path} is closed")
+        return self._conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``); rolled back on any exception."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _decode(self, text: str, cls: type[T], where: str) -> T:
+        try:
+            return from_json(text, cls)
+        except ConvoportError:
+            raise
+        except Exception as exc:
+            raise ArchiveError(
+                f"unreadable {cls.__name__} row for {where} in {self.path}: "
+                f"{type(exc).__name__}: {str(exc)[:200]}",
+                hint="the catalog was changed outside convoport; restore it from a backup",
+            ) from exc
+
+    def _session_pk(self, ref: str) -> int | None:
+        row = self.conn.execute("SELECT pk FROM sessions WHERE ref = ?", (ref,)).fetchone()
+        return None if row is None else int(row[0])
+
+    # -- reads ----------------------------------------------------------------------------
+
+    @_guarded("list sessions")
+    def list_sessions(self, query: SessionQuery, offset: int, limit: int) -> list[Session]:
+        """One page of sessions matching ``query``, ordered by ``created_at`` then ref."""
+        where: list[str] = []
+        params: list[Any] = []
+        if query.created_after is not None:
+            where.append("created_at >= ?")
+            params.append(iso(query.created_after))
+        if query.created_before is not None:
+            where.append("created_at < ?")
+            params.append(iso(query.created_before))
+        if query.created_on is not None:
+            day = date.fromisoformat(query.created_on)
+            start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+            where.append("created_at >= ? AND created_at < ?")
+            params += [iso(start), iso(start + timedelta(days=1))]
+        if query.statuses is not None:
+            if not query.statuses:
+                return []
+            statuses = sorted(s.value for s in query.statuses)
+            where.append(f"status IN ({', '.join('?' for _ in statuses)})")
+            params += statuses
+        for key, value in (query.metadata or {}).items():
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(sessions.neutral, '$.metadata') AS m "
+                f"WHERE m.key = ? AND ({_META_TEXT}) = ?)"
+            )
+            params += [key, value]
+        if query.search is not None:
+            pattern = "%" + _escape_like(query.search) + "%"
+            where.append("(title LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')")
+            params += [pattern, pattern]
+        sql = "SELECT ref, neutral FROM sessions"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, ref LIMIT ? OFFSET ?"
+        params += [limit, offset]
+        return [self._decode(n, Session, r) for r, n in self.conn.execute(sql, params)]
+
+    @_guarded("read a session")
+    def get_session(self, ref: str) -> Session | None:
+        row = self.conn.execute("SELECT neutral FROM sessions WHERE ref = ?", (ref,)).fetchone()
+        return None if row is None else self._decode(row[0], Session, ref)
+
+    @_guarded("read a session's raw payload")
+    def raw_payload(self, ref: str) -> JSONDict | None:
+        row = self.conn.execute("SELECT raw FROM sessions WHERE ref = ?", (ref,)).fetchone()
+        if row is None:
+            return None
+        value = json.loads(row[0])
+        if not isinstance(value, dict):
+            raise ArchiveError(f"unreadable raw payload for {ref} in {self.path}")
+        return value
+
+    @_guarded("list recordings")
+    def recordings(self, ref: str) -> list[RecordingRow] | None:
+        """A session's recordings in the source's order; None when the session is absent."""
+        pk = self._session_pk(ref)
+        if pk is None:
+            return None
+        rows = self.conn.execute(
+            "SELECT neutral, path, size, sha256 FROM recordings WHERE session_pk = ? "
+            "ORDER BY position",
+            (pk,),
+        ).fetchall()
+        return [self._recording_row(ref, *row) for row in rows]
+
+    def _recording_row(
+        self, ref: str, neutral: str, path: str, size: int, sha256: str
+    ) -> RecordingRow:
+        return RecordingRow(
+            ref=ref,
+            recording=self._decode(neutral, Recording, ref),
+            path=check_relative(path),
+            size=int(size),
+            sha256=sha256,
+        )
+
+    @_guarded("list every recording")
+    def all_recordings(self) -> list[RecordingRow]:
+        rows = self.conn.execute(
+            "SELECT s.ref, r.neutral, r.path, r.size, r.sha256 FROM recordings r "
+            "JOIN sessions s ON s.pk = r.session_pk ORDER BY s.ref, r.position"
+        ).fetchall()
+        return [self._recording_row(*row) for row in rows]
+
+    @_guarded("list every media path")
+    def all_paths(self) -> set[str]:
+        return {row[0] for row in self.conn.execute("SELECT path FROM recordings")}
+
+    @_guarded("list transcripts")
+    def transcripts(self, ref: str, origin: str | None = None) -> list[Transcript] | None:
+        """Every transcript of a session, the original first, then the others in the order
+        they were stored; None when the session is absent. ``origin`` keeps only ``"commit"``
+        (migrated) or ``"reprocess"`` (added by re-processing) transcripts."""
+        pk = self._session_pk(ref)
+        if pk is None:
+            return None
+        rows = self.conn.execute(
+            "SELECT neutral FROM transcripts WHERE session_pk = ? "
+            "AND (? IS NULL OR origin = ?) "
+            "ORDER BY is_original DESC, origin = 'commit' DESC, pk",
+            (pk, origin, origin),
+        ).fetchall()
+        return [self._decode(row[0], Transcript, ref) for row in rows]
+
+    @_guarded("read a summary")
+    def summary(self, ref: str) -> tuple[bool, Summary | None]:
+        """(whether the session exists, its summary or None)."""
+        pk = self._session_pk(ref)
+        if pk is None:
+            return False, None
+        row = self.conn.execute(
+            "SELECT neutral FROM summaries WHERE session_pk = ?", (pk,)
+        ).fetchone()
+        return True, None if row is None else self._decode(row[0], Summary, ref)
+
+    @_guarded("list participants")
+    def participants(self, ref: str) -> list[Participant] | None:
+        return self._children(ref, "participants", Participant)
+
+    @_guarded("list chat messages")
+    def chat(self, ref: str) -> list[ChatMessage] | None:
+        return self._children(ref, "chat_messages", ChatMessage)
+
+    def _children(self, ref: str, table: str, cls: type[T]) -> list[T] | None:
+        pk = self._session_pk(ref)
+        if pk is None:
+            return None
+        rows = self.conn.execute(
+            f"SELECT neutral FROM {table} WHERE session_pk = ? ORDER BY position", (pk,)
+        ).fetchall()
+        return [self._decode(row[0], cls, ref) for row in rows]
+
+    # -- ledger ---------------------------------------------------------------------------
+
+    @_guarded("read the ledger")
+    def ledger_entry(self, source: str) -> LedgerEntry | None:
+        row = self.conn.execute(
+            "SELECT source, state, attempts, reason, updated_at, bytes FROM ledger "
+            "WHERE source = ?",
+            (source,),
+        ).fetchone()
+        return None if row is None else _ledger(row)
+
+    @_guarded("read the ledger")
+    def ledger(self) -> list[LedgerEntry]:
+        rows = self.conn.execute(
+            "SELECT source, state, attempts, reason, updated_at, bytes FROM ledger ORDER BY source"
+        ).fetchall()
+        return [_ledger(row) for row in rows]
+
+    @_guarded("record a failure")
+    def record_failure(self, source: str, reason: str) -> None:
+        """Marks ``source`` failed (attempts + 1, reason kept). A session already copied stays
+        ``done``: its archived copy is complete."""
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO ledger (source, state, attempts, reason, updated_at, bytes) "
+                "VALUES (?, 'failed', 1, ?, ?, 0) "
+                "ON CONFLICT (source) DO UPDATE SET state = 'failed', "
+                "attempts = ledger.attempts + 1, reason = excluded.reason, "
+                "updated_at = excluded.updated_at WHERE ledger.state != 'done'",
+                (source, reason, _now()),
+            )
+
+    @_guarded("check the ledger")
+    def ledger_mismatches(self) -> list[tuple[str, str]]:
+        """(ref, what is wrong) for each ledger ``done`` entry without its session row and
+        each session row without a ``done`` entry."""
+        problems: list[tuple[str, str]] = []
+        for (source,) in self.conn.execute(
+            "SELECT l.source FROM ledger l LEFT JOIN sessions s ON s.ref = l.source "
+            "WHERE l.state = 'done' AND s.pk IS NULL ORDER BY l.source"
+        ):
+            problems.append((source, "the ledger says done but the session is not archived"))
+        for ref, state in self.conn.execute(
+            "SELECT s.ref, l.state FROM sessions s LEFT JOIN ledger l ON l.source = s.ref "
+            "WHERE l.source IS NULL OR l.state != 'done' ORDER BY s.ref"
+        ):
+            what = "no ledger entry" if state is None else f"the ledger says {state}"
+            problems.append((ref, f"the session is archived but {what}"))
+        return problems
+
+    @_guarded("check the catalog's integrity")
+    def integrity_problems(self) -> list[str]:
+        rows = [str(r[0]) for r in self.conn.execute("PRAGMA quick_check")]
+        problems = [r for r in rows if r != "ok"]
+        problems += [
+            f"foreign key violation in {r[0]} row {r[1]}"
+            for r in self.conn.execute("PRAGMA foreign_key_check")
+        ]
+        return problems
+
+    # -- writes ---------------------------------------------------------------------------
+
+    @_guarded("commit a session")
+    def commit(self, bundle: SessionBundle) -> list[str]:
+        """Writes one session with everything in ``bundle`` and marks it done in the ledger,
+        in one transaction. Committing again replaces the session's artifacts (transcripts
+        added by re-processing stay). Returns the media paths the session no longer uses."""
+        source = bundle.source
+        ref = str(source)
+        folder = session_dir(source) + "/"
+        for media in bundle.media:
+            check_relative(media.path)
+            if not media.path.startswith(folder):
+                raise ArchiveError(
+                    f"the media of {ref} must be stored under {folder}, got {media.path}",
+                    hint="store recordings with _store_media for the same session",
+                )
+        session_json = to_json(bundle.session)
+        raw_json = to_json(bundle.provider_data)
+        transcripts = [
+            (t.engine, iso(t.created_at), text, _digest(text))
+            for t, text in ((t, to_json(t)) for t in bundle.transcripts)
+        ]
+        summary = None if bundle.summary is None else to_json(bundle.summary)
+        participants = [(p.id, to_json(p)) for p in bundle.participants]
+        chat = [(m.id, iso(m.sent_at), to_json(m)) for m in bundle.chat]
+        media_rows = [
+            (m.recording.id, m.path, m.size, m.sha256, to_json(m.recording)) for m in bundle.media
+        ]
+        now = _now()
+        with self.transaction() as conn:
+            pk = self._session_pk(ref)
+            old_paths: set[str] = set()
+            if pk is not None:
+                old_paths = {
+                    r[0]
+                    for r in conn.execute("SELECT path FROM recordings WHERE session_pk = ?", (pk,))
+                }
+            conn.execute(
+                "INSERT INTO sessions (ref, provider, id, status, created_at, title, neutral, "
+                "raw, archived_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (ref) DO UPDATE SET status = excluded.status, "
+                "created_at = excluded.created_at, title = excluded.title, "
+                "neutral = excluded.neutral, raw = excluded.raw",
+                (
+                    ref,
+                    source.provider,
+                    source.id,
+                    bundle.session.status.value,
+                    iso(bundle.session.created_at),
+                    bundle.session.title,
+                    session_json,
+                    raw_json,
+                    now,
+                ),
+            )
+            pk = self._session_pk(ref)
+            assert pk is not None
+            self._replace_children(conn, pk, transcripts, summary, participants, chat)
+            self._replace_recordings(conn, pk, media_rows)
+            total = sum(m.size for m in bundle.media)
+            conn.execute(
+                "INSERT INTO ledger (source, state, attempts, reason, updated_at, bytes) "
+                "VALUES (?, 'done', 1, NULL, ?, ?) "
+                "ON CONFLICT (source) DO UPDATE SET state = 'done', "
+                "attempts = CASE WHEN ledger.state = 'done' THEN ledger.attempts "
+                "ELSE ledger.attempts + 1 END, "
+                "reason = NULL, updated_at = excluded.updated_at, bytes = excluded.bytes",
+                (ref, now, total),
+            )
+        return sorted(old_paths - {m.path for m in bundle.media})
+
+    def _replace_children(
+        self,
+        conn: sqlite3.Connection,
+        pk: int,
+        transcripts: Sequence[tuple[str | None, str | None, str, str]],
+        summary: str | None,
+        participants: Sequence[tuple[str, str]],
+        chat: Sequence[tuple[str, str | None, str]],
+    ) -> None:
+        conn.execute("DELETE FROM transcripts WHERE session_pk = ? AND origin = 'commit'", (pk,))
+        for index, (engine, created_at, text, digest) in enumerate(transcripts):
+            conn.execute(
+                "INSERT INTO transcripts (session_pk, origin, is_original, engine, created_at, "
+                "digest, neutral) VALUES (?, 'commit', ?, ?, ?, ?, ?) "
+                "ON CONFLICT (session_pk, digest) DO UPDATE SET origin = 'commit', "
+                "is_original = excluded.is_original",
+                (pk, int(index == 0), engine, created_at, digest, text),
+            )
+        conn.execute("DELETE FROM summaries WHERE session_pk = ?", (pk,))
+        if summary is not None:
+            conn.execute("INSERT INTO summaries (session_pk, neutral) VALUES (?, ?)", (pk, summary))
+        conn.execute("DELETE FROM participants WHERE session_pk = ?", (pk,))
+        conn.executemany(
+            "INSERT INTO participants (session_pk, position, participant_id, neutral) "
+            "VALUES (?, ?, ?, ?)",
+            [(pk, i, pid, text) for i, (pid, text) in enumerate(participants)],
+        )
+        conn.execute("DELETE FROM chat_messages WHERE session_pk = ?", (pk,))
+        conn.executemany(
+            "INSERT INTO chat_messages (session_pk, position, message_id, sent_at, neutral) "
+            "VALUES (?, ?, ?, ?, ?)",
+            [(pk, i, mid, sent, text) for i, (mid, sent, text) in enumerate(chat)],
+        )
+
+    def _replace_recordings(
+        self, conn: sqlite3.Connection, pk: int, rows: Sequence[tuple[str, str, int, str, str]]
+    ) -> None:
+        conn.execute("DELETE FROM recordings WHERE session_pk = ?", (pk,))
+        conn.executemany(
+            "INSERT INTO recordings (session_pk, position, recording_id, path, size, sha256, "
+            "neutral) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(pk, i, *row) for i, row in enumerate(rows)],
+        )
+
+    @_guarded("add a transcript")
+    def add_transcript(self, ref: str, transcript: Transcript) -> bool | None:
+        """Stores a re-processed transcript beside the original. Returns None when the session
+        is absent, False when an identical transcript is already there."""
+        text = to_json(transcript)
+        with self.transaction() as conn:
+            pk = self._session_pk(ref)
+            if pk is None:
+                return None
+            cursor = conn.execute(
+                "INSERT INTO transcripts (session_pk, origin, is_original, engine, created_at, "
+                "digest, neutral) VALUES (?, 'reprocess', 0, ?, ?, ?, ?) "
+                "ON CONFLICT (session_pk, digest) DO NOTHING",
+                (pk, transcript.engine, iso(transcript.created_at), _digest(text), text),
+            )
+            return cursor.rowcount > 0
+
+    @_guarded("delete a session")
+    def delete(self, ref: str) -> Removed | None:
+        """Deletes a session, its artifacts (cascade) and its ledger entry (so a later
+        migration copies it again). None when absent."""
+        with self.transaction() as conn:
+            row = conn.execute(
+                "SELECT pk, provider, id FROM sessions WHERE ref = ?", (ref,)
+            ).fetchone()
+            if row is None:
+                return None
+            pk, provider, ident = row
+            paths = tuple(
+                r[0]
+                for r in conn.execute("SELECT path FROM recordings WHERE session_pk = ?", (pk,))
+            )
+            conn.execute("DELETE FROM sessions WHERE pk = ?", (pk,))
+            conn.execute("DELETE FROM ledger WHERE source = ?", (ref,))
+        return Removed(source=SessionRef(provider=provider, id=ident), paths=paths)
+
+    @_guarded("read the schema version")
+    def schema_version(self) -> int:
+        return schema.current_version(self.conn)
+
+
+def _ledger(row: tuple[Any, ...]) -> LedgerEntry:
+    source, state, attempts, reason, updated_at, size = row
+    return LedgerEntry(
+        source=SessionRef.parse(source),
+        state=state,
+        attempts=int(attempts),
+        reason=reason,
+        updated_at=_parse_iso(updated_at),
+        bytes=int(size),
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+__all__ = ["CATALOG_NAME", "Catalog", "RecordingRow", "Removed", "iso"]

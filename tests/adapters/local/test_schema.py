@@ -1,0 +1,101 @@
+"""The versioned schema, the version guard and opening/creating archives."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import convoport
+from convoport import ArchiveError, ConfigError
+from convoport.adapters.local import schema
+from convoport.adapters.local.adapter import LocalAdapter
+
+from ._helpers import archive_session, catalog_db, make_session
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_new_archive_has_the_latest_schema(tmp_path: Path) -> None:
+    folder = tmp_path / "deep" / "archive"
+    async with convoport.connect(f"local:{folder}") as client:
+        assert [s async for s in client.list_sessions()] == []
+    with catalog_db(folder) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.LATEST,)]
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"sessions", "transcripts", "recordings", "ledger", "schema_version"} <= tables
+
+
+async def test_reopening_keeps_the_data(tmp_path: Path) -> None:
+    for _ in range(2):
+        async with convoport.connect(f"local:{tmp_path}") as client:
+            assert isinstance(client.adapter, LocalAdapter)
+            await archive_session(client.adapter, make_session("abc"))
+    async with convoport.connect(f"local:{tmp_path}", create=False) as client:
+        assert [s.id async for s in client.list_sessions()] == ["abc"]
+
+
+async def test_foreign_keys_are_enforced(adapter: LocalAdapter) -> None:
+    catalog, _ = await adapter._stores()
+    with pytest.raises(sqlite3.IntegrityError):
+        catalog.conn.execute("INSERT INTO summaries (session_pk, neutral) VALUES (12345, '{}')")
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    async with convoport.connect(f"local:{tmp_path}") as client:
+        assert [s async for s in client.list_sessions()] == []
+    with catalog_db(tmp_path) as conn:
+        conn.execute("UPDATE schema_version SET version = ?", (schema.LATEST + 1,))
+    async with convoport.connect(f"local:{tmp_path}") as client:
+        with pytest.raises(ArchiveError, match="upgrade convoport") as info:
+            await client.get_session("gladia:abc")
+    assert str(tmp_path) in str(info.value)
+    assert f"version {schema.LATEST + 1}" in str(info.value)
+
+
+async def test_migrations_run_from_an_empty_database(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
+    assert schema.current_version(conn) == 0
+    assert schema.migrate(conn, "x") == schema.LATEST
+    assert schema.migrate(conn, "x") == schema.LATEST  # idempotent
+    conn.close()
+
+
+async def test_missing_archive_without_create(tmp_path: Path) -> None:
+    folder = tmp_path / "nowhere"
+    async with convoport.connect(f"local:{folder}", create=False) as client:
+        with pytest.raises(ConfigError, match=str(folder)):
+            await client.get_session("gladia:abc")
+    assert not folder.exists()
+
+
+async def test_create_accepts_text(tmp_path: Path) -> None:
+    client = convoport.connect(f"local:{tmp_path}", create="false")
+    assert isinstance(client.adapter, LocalAdapter)
+    assert client.adapter.config.create is False
+    await client.aclose()
+
+
+def test_an_empty_path_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="path"):
+        convoport.connect("local:")
+    with pytest.raises(ConfigError):
+        convoport.connect("local")
+
+
+async def test_a_file_in_place_of_the_folder(tmp_path: Path) -> None:
+    target = tmp_path / "file"
+    target.write_text("not an archive")
+    async with convoport.connect(f"local:{target}") as client:
+        with pytest.raises(ArchiveError, match=str(target)):
+            await client.get_session("gladia:abc")
+
+
+async def test_a_damaged_catalog(tmp_path: Path) -> None:
+    (tmp_path / "catalog.sqlite").write_bytes(b"this is not a database" * 100)
+    async with convoport.connect(f"local:{tmp_path}") as client:
+        with pytest.raises(ArchiveError, match="catalog") as info:
+            await client.get_session("gladia:abc")
+    assert "catalog.sqlite" in str(info.value)
