@@ -85,7 +85,7 @@ def rss_kb():
 
 async def main():
     source = AsyncClient(Big(Config()))
-    dest = connect("local:" + ARCHIVE)
+    dest = connect("local:" + ARCHIVE, create=True)
     before = rss_kb()
     started = time.monotonic()
     report = await migrate(source, dest)

@@ -213,7 +213,7 @@ async def migrate(
         dst = (
             destination
             if isinstance(destination, AsyncClient)
-            else _open(destination, sandbox, owned)
+            else _open(destination, sandbox, owned, destination=True)
         )
         runner = _Runner(src, dst, options, progress or Progress())
         return await runner.run()
@@ -222,9 +222,15 @@ async def migrate(
             await client.aclose()
 
 
-def _open(target: str, sandbox: bool, owned: list[AsyncClient]) -> AsyncClient:
+def _open(
+    target: str, sandbox: bool, owned: list[AsyncClient], *, destination: bool = False
+) -> AsyncClient:
     name = target.partition(":")[0]
-    client = connect(target, sandbox=sandbox and name != "local")
+    if name == "local":
+        # The destination archive is created on first use; a source archive must exist.
+        client = connect(target, create=destination)
+    else:
+        client = connect(target, sandbox=sandbox)
     owned.append(client)
     return client
 

@@ -3,8 +3,9 @@
 Connect with ``convoport.connect("local:./archive")`` (or ``connect("local", path=...)``).
 Options (:class:`LocalConfig`): ``path`` the archive folder; ``media_root`` where recordings go
 (a folder or any fsspec URL such as ``memory://bucket/x`` or ``s3://bucket/archive``; default
-``<path>/media``); ``create`` (default True) creates a missing archive, False makes a missing
-one a ``ConfigError`` naming the path; ``busy_timeout`` seconds to wait for another writer.
+``<path>/media``); ``create`` (default False) creates a missing archive — a migration opens its
+destination with ``create=True``; otherwise a missing archive is a ``ConfigError`` naming the
+path, so a mistyped path never silently becomes a new empty archive; ``busy_timeout`` seconds to wait for another writer.
 No I/O happens at ``connect``: the catalog is opened (created, migrated) on first use.
 
 An archive holds sessions from several providers. Its id for a session is the string form of
@@ -110,7 +111,7 @@ class LocalConfig:
         help="where recordings are stored: a folder or an fsspec URL (default <path>/media)",
     )
     create: bool = setting(
-        default=True, converter=_flag, help="create the archive when it does not exist"
+        default=False, converter=_flag, help="create the archive when it does not exist"
     )
     busy_timeout: float = setting(
         default=30.0, converter=float, help="seconds to wait while another process writes"

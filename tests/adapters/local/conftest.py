@@ -34,7 +34,7 @@ def archive_path(tmp_path: Path) -> Path:
 async def client(
     archive_path: Path, media_root: str | None
 ) -> AsyncIterator[convoport.AsyncClient]:
-    async with convoport.connect(f"local:{archive_path}", media_root=media_root) as c:
+    async with convoport.connect(f"local:{archive_path}", media_root=media_root, create=True) as c:
         yield c
 
 

@@ -24,7 +24,9 @@ async def test_round_trip_through_a_new_connection(
     bundle = await archive_session(adapter, session, data)
     await adapter.aclose()
 
-    async with convoport.connect(f"local:{archive_path}", media_root=media_root) as client:
+    async with convoport.connect(
+        f"local:{archive_path}", media_root=media_root, create=True
+    ) as client:
         assert client.provider == "local"
         assert [s async for s in client.list_sessions()] == [session]
         got = await client.get_session("gladia:abc")
@@ -102,7 +104,9 @@ async def test_no_io_at_connect(tmp_path: Path) -> None:
 
 
 async def test_sync_client(archive_path: Path, media_root: str | None) -> None:
-    async with convoport.connect(f"local:{archive_path}", media_root=media_root) as client:
+    async with convoport.connect(
+        f"local:{archive_path}", media_root=media_root, create=True
+    ) as client:
         assert isinstance(client.adapter, LocalAdapter)
         await archive_session(client.adapter, make_session("abc"))
     with convoport.connect_sync(f"local:{archive_path}", media_root=media_root) as sync:

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.anyio
 
 async def test_new_archive_has_the_latest_schema(tmp_path: Path) -> None:
     folder = tmp_path / "deep" / "archive"
-    async with convoport.connect(f"local:{folder}") as client:
+    async with convoport.connect(f"local:{folder}", create=True) as client:
         assert [s async for s in client.list_sessions()] == []
     with catalog_db(folder) as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(schema.LATEST,)]
@@ -30,7 +30,7 @@ async def test_new_archive_has_the_latest_schema(tmp_path: Path) -> None:
 
 async def test_reopening_keeps_the_data(tmp_path: Path) -> None:
     for _ in range(2):
-        async with convoport.connect(f"local:{tmp_path}") as client:
+        async with convoport.connect(f"local:{tmp_path}", create=True) as client:
             assert isinstance(client.adapter, LocalAdapter)
             await archive_session(client.adapter, make_session("abc"))
     async with convoport.connect(f"local:{tmp_path}", create=False) as client:
@@ -44,7 +44,7 @@ async def test_foreign_keys_are_enforced(adapter: LocalAdapter) -> None:
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
-    async with convoport.connect(f"local:{tmp_path}") as client:
+    async with convoport.connect(f"local:{tmp_path}", create=True) as client:
         assert [s async for s in client.list_sessions()] == []
     with catalog_db(tmp_path) as conn:
         conn.execute("UPDATE schema_version SET version = ?", (schema.LATEST + 1,))
@@ -65,7 +65,7 @@ async def test_migrations_run_from_an_empty_database(tmp_path: Path) -> None:
 
 async def test_missing_archive_without_create(tmp_path: Path) -> None:
     folder = tmp_path / "nowhere"
-    async with convoport.connect(f"local:{folder}", create=False) as client:
+    async with convoport.connect(f"local:{folder}") as client:  # create=False by default
         with pytest.raises(ConfigError, match=str(folder)):
             await client.get_session("gladia:abc")
     assert not folder.exists()
@@ -88,7 +88,7 @@ def test_an_empty_path_is_a_config_error() -> None:
 async def test_a_file_in_place_of_the_folder(tmp_path: Path) -> None:
     target = tmp_path / "file"
     target.write_text("not an archive")
-    async with convoport.connect(f"local:{target}") as client:
+    async with convoport.connect(f"local:{target}", create=True) as client:
         with pytest.raises(ArchiveError, match=str(target)):
             await client.get_session("gladia:abc")
 

@@ -290,7 +290,7 @@ async def test_memory_root_holds_the_media(archive_path: Path) -> None:
     from ._helpers import memory_root
 
     root = memory_root()
-    async with convoport.connect(f"local:{archive_path}", media_root=root) as client:
+    async with convoport.connect(f"local:{archive_path}", media_root=root, create=True) as client:
         assert isinstance(client.adapter, LocalAdapter)
         bundle = await archive_session(client.adapter, make_session("abc"), {"a": payload(10)})
     fs, base = fsspec.core.url_to_fs(root)

@@ -1,0 +1,202 @@
+"""End to end through the command line, against the sandbox emulators."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import webvtt
+from click.testing import CliRunner, Result
+
+from convoport.cli import cli
+from convoport.contracts.emulator import make_wav, tone_pcm
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def as_json(result: Result) -> Any:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+@pytest.fixture(scope="module")
+def gladia_sessions() -> list[dict[str, Any]]:
+    data: list[dict[str, Any]] = as_json(
+        invoke("sessions", "list", "gladia", "--sandbox", "--json", "--limit", "100")
+    )
+    return data
+
+
+def first_completed(sessions: list[dict[str, Any]]) -> str:
+    return next(s["id"] for s in sessions if s["status"] == "completed")
+
+
+def test_sessions_list_and_filters(gladia_sessions: list[dict[str, Any]]) -> None:
+    assert len(gladia_sessions) >= 30
+    assert len({s["id"] for s in gladia_sessions}) == len(gladia_sessions)
+    done = as_json(
+        invoke("sessions", "list", "gladia", "--sandbox", "--json", "--status", "completed")
+    )
+    assert done
+    assert all(s["status"] == "completed" for s in done)
+    table = invoke("sessions", "list", "gladia", "--sandbox", "--limit", "3")
+    assert table.exit_code == 0
+    assert "3 sessions" in table.stdout
+
+
+def test_sessions_show(gladia_sessions: list[dict[str, Any]]) -> None:
+    sid = first_completed(gladia_sessions)
+    shown = as_json(invoke("sessions", "show", "gladia", sid, "--sandbox", "--json"))
+    assert shown["id"] == sid
+    assert shown["provider"] == "gladia"
+    assert invoke("sessions", "show", "gladia", sid, "--sandbox").exit_code == 0
+
+
+def test_transcript_as_webvtt(gladia_sessions: list[dict[str, Any]], tmp_path: Path) -> None:
+    sid = first_completed(gladia_sessions)
+    out = tmp_path / "t.vtt"
+    result = invoke("transcript", "gladia", sid, "--sandbox", "--format", "vtt", "-o", str(out))
+    assert result.exit_code == 0, result.output
+    captions = webvtt.read(str(out))
+    assert len(captions) > 0
+    assert all(c.text.strip() for c in captions)
+    assert "<v channel 0>" in out.read_text()
+
+
+def test_recording_download(gladia_sessions: list[dict[str, Any]], tmp_path: Path) -> None:
+    sid = first_completed(gladia_sessions)
+    out = tmp_path / "audio.wav"
+    info = as_json(
+        invoke("recording", "download", "gladia", sid, "--sandbox", "-o", str(out), "--json")
+    )
+    data = out.read_bytes()
+    assert data[:4] == b"RIFF"
+    assert info["size"] == len(data)
+    assert info["sha256"] == hashlib.sha256(data).hexdigest()
+    assert not (tmp_path / "audio.wav.part").exists()
+
+
+@pytest.fixture
+def wav_file(tmp_path: Path) -> Path:
+    path = tmp_path / "call.wav"
+    path.write_bytes(make_wav(tone_pcm(3.0, sample_rate=16000, silence_every=1.0)))
+    return path
+
+
+@pytest.mark.parametrize("provider", ["gladia", "illocution"])
+def test_live_streams_a_wav_and_prints_events(provider: str, wav_file: Path) -> None:
+    result = invoke("live", provider, str(wav_file), "--sandbox", "--json")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    kinds = [e["type"] for e in events]
+    assert "final" in kinds
+    assert kinds[-1] == "done"
+    human = invoke("live", provider, str(wav_file), "--sandbox")
+    assert human.exit_code == 0, human.output
+    assert "completed" in human.stdout
+
+
+def test_migrate_dry_run_then_real_then_verify(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    dry = as_json(
+        invoke("migrate", "gladia", f"local:{archive}", "--sandbox", "--dry-run", "--json")
+    )
+    assert dry["planned"] > 0
+    assert dry["copied"] == 0
+    report = as_json(invoke("migrate", "gladia", f"local:{archive}", "--sandbox", "--json"))
+    assert report["copied"] == dry["planned"]
+    assert report["failed"] == 0
+    table = invoke("migrate", "gladia", f"local:{archive}", "--sandbox")
+    assert table.exit_code == 0
+    assert "skipped" in table.stdout
+    verified = as_json(invoke("verify", str(archive), "--json"))
+    assert verified["ok"] is True
+    listed = as_json(invoke("sessions", "list", f"local:{archive}", "--json"))
+    assert len(listed) == report["copied"]
+
+
+def test_verify_reports_a_corrupt_file(tmp_path: Path) -> None:
+    archive = tmp_path / "archive"
+    as_json(invoke("migrate", "gladia", f"local:{archive}", "--sandbox", "--limit", "3", "--json"))
+    media = [p for p in (archive / "media").rglob("*") if p.is_file()]
+    assert media
+    data = bytearray(media[0].read_bytes())
+    data[-1] ^= 0xFF
+    media[0].write_bytes(bytes(data))
+    result = invoke("verify", str(archive))
+    assert result.exit_code == 1
+    assert "corrupt" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "text"),
+    [
+        (("sessions", "show", "gladia", "nope-nope", "--sandbox"), 1, "not found"),
+        (("sessions", "list", "nosuchvendor"), 2, "unknown provider 'nosuchvendor'"),
+        (("sessions", "list", "illocution", "--sandbox"), 3, "does not support catalog.list"),
+        (("sessions", "list", "gladia", "--sandbox", "--since", "yesterday"), 2, "ISO 8601"),
+        (("transcript", "local:/definitely/not/here", "x:y"), 2, "no archive at"),
+        (("verify", "/definitely/not/here"), 2, "no archive"),
+    ],
+)
+def test_errors_are_one_line_with_meaningful_exit_codes(
+    args: tuple[str, ...], code: int, text: str
+) -> None:
+    result = CliRunner().invoke(cli, list(args))
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("convoport: error:")
+    assert text.lower() in lines[0].lower()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+@pytest.mark.parametrize(
+    ("provider", "path", "headers"),
+    [
+        ("gladia", "/v2/live?limit=2", {"x-gladia-key": "sandbox-key"}),
+        ("murmur", "/v1/calls?limit=2", {"authorization": "Bearer sandbox-token"}),
+    ],
+)
+def test_emulate_serves_over_a_real_socket(
+    provider: str, path: str, headers: dict[str, str]
+) -> None:
+    port = _free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "convoport", "emulate", provider, "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=2)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert response.status_code == 200, response.text
+        assert response.json()
+        denied = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+        assert denied.status_code == 401
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
