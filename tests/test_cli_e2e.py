@@ -38,7 +38,7 @@ def gladia_sessions() -> list[dict[str, Any]]:
 
 
 def first_completed(sessions: list[dict[str, Any]]) -> str:
-    return next(s["id"] for s in sessions if s["status"] == "completed")
+    return str(next(s["id"] for s in sessions if s["status"] == "completed"))
 
 
 def test_sessions_list_and_filters(gladia_sessions: list[dict[str, Any]]) -> None:
@@ -68,8 +68,8 @@ def test_transcript_as_webvtt(gladia_sessions: list[dict[str, Any]], tmp_path: P
     result = invoke("transcript", "gladia", sid, "--sandbox", "--format", "vtt", "-o", str(out))
     assert result.exit_code == 0, result.output
     captions = webvtt.read(str(out))
-    assert len(captions) > 0
-    assert all(c.text.strip() for c in captions)
+    assert len(captions.captions) > 0
+    assert all(c.text.strip() for c in captions.captions)
     assert "<v channel 0>" in out.read_text()
 
 

@@ -5,7 +5,8 @@ Options (:class:`LocalConfig`): ``path`` the archive folder; ``media_root`` wher
 (a folder or any fsspec URL such as ``memory://bucket/x`` or ``s3://bucket/archive``; default
 ``<path>/media``); ``create`` (default False) creates a missing archive — a migration opens its
 destination with ``create=True``; otherwise a missing archive is a ``ConfigError`` naming the
-path, so a mistyped path never silently becomes a new empty archive; ``busy_timeout`` seconds to wait for another writer.
+path, so a mistyped path never silently becomes a new empty archive; ``busy_timeout`` seconds
+to wait for another writer.
 No I/O happens at ``connect``: the catalog is opened (created, migrated) on first use.
 
 An archive holds sessions from several providers. Its id for a session is the string form of
