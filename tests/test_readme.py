@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import srt  # type: ignore[import-untyped]
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,3 +61,14 @@ def test_main_command_and_transcript_command_work(tmp_path: Path) -> None:
     cues = list(srt.parse(shown.stdout))
     assert cues
     assert all(c.content.strip() for c in cues)
+
+
+def test_library_quickstarts_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks = re.findall(r"```python\n(.*?)```", README, re.S)
+    async_block, sync_block = blocks[0], blocks[1]
+    assert "convoport.connect(" in async_block
+    assert "convoport.connect_sync(" in sync_block
+    monkeypatch.chdir(tmp_path)
+    exec(compile(async_block, "README-async", "exec"), {})
+    exec(compile(sync_block, "README-sync", "exec"), {})
+    assert (tmp_path / "call.wav").read_bytes()[:4] == b"RIFF"
