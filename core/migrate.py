@@ -37,7 +37,8 @@ from convoport.capabilities import Capability
 from convoport.client import AsyncClient
 from convoport.connect import connect
 from convoport.errors import ConfigError, ConvoportError, NotFound, ProviderError
-from convoport.live import LiveOptions
+from convoport.live import IngestResult, LiveOptions
+from convoport.media import MediaInput, MediaSource
 from convoport.model import (
     ChatMessage,
     Participant,
@@ -483,6 +484,51 @@ class _Runner:
         return result.transcript, moved
 
 
+async def archive_ingest(
+    archive: AsyncClient,
+    result: IngestResult,
+    *,
+    media: MediaInput | MediaSource | None = None,
+    filename: str | None = None,
+    media_type: str | None = None,
+) -> SessionRef:
+    """Stores what a live session or a batch analysis produced — the session, its transcript,
+    its summary and, when given, the audio that was sent (streamed) — in an archive, keyed by
+    the session's reference. This is how Illocution's live results, which exist nowhere else
+    once its stream ends, are kept. Returns the reference; storing it again replaces it."""
+    from convoport.media import MediaSource as _MediaSource
+    from convoport.model import Recording as _Recording
+
+    if Capability.ARCHIVE_SINK not in archive.capabilities.ports:
+        raise ConfigError(f"{archive.provider} is not an archive", hint="use local:PATH")
+    sink = archive.adapter
+    session = result.session
+    ref = session.ref
+    stored: list[StoredMedia] = []
+    if media is not None:
+        source = _MediaSource.of(media, filename=filename, media_type=media_type)
+        recording = _Recording(
+            id="audio",
+            session_id=session.id,
+            media_type=source.media_type or media_type or "application/octet-stream",
+            filename=source.filename or filename or f"{session.id}.bin",
+            size=source.size,
+        )
+        stored.append(await sink._store_media(ref, recording, source.chunks()))
+    transcript = attrs.evolve(result.transcript, session_id=session.id)
+    await sink._commit_session(
+        SessionBundle(
+            source=ref,
+            session=session,
+            transcripts=(transcript,) if transcript.utterances else (),
+            summary=result.summary,
+            media=tuple(stored),
+            provider_data=result.provider_data,
+        )
+    )
+    return ref
+
+
 async def _optional(awaitable: Any) -> Any:
     """The awaited value, or None when the vendor has no such artifact (``NotFound``)."""
     try:
@@ -512,6 +558,7 @@ __all__ = [
     "MigrationReport",
     "Progress",
     "SessionOutcome",
+    "archive_ingest",
     "migrate",
     "progress_from",
 ]

@@ -200,3 +200,23 @@ def test_emulate_serves_over_a_real_socket(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_live_illocution_into_an_archive(wav_file: Path, tmp_path: Path) -> None:
+    archive = tmp_path / "live-archive"
+    result = invoke(
+        "live", "illocution", str(wav_file), "--sandbox", "--archive", f"local:{archive}"
+    )
+    assert result.exit_code == 0, result.output
+    listed = as_json(invoke("sessions", "list", f"local:{archive}", "--json"))
+    assert len(listed) == 1
+    ref = f"{listed[0]['provider']}:{listed[0]['id']}"
+    assert listed[0]["provider"] == "illocution"
+    assert listed[0]["status"] == "completed"
+    text = invoke("transcript", f"local:{archive}", ref)
+    assert text.exit_code == 0
+    assert text.stdout.strip()
+    out = tmp_path / "back.wav"
+    invoke("recording", "download", f"local:{archive}", ref, "-o", str(out))
+    assert out.read_bytes() == wav_file.read_bytes()
+    assert as_json(invoke("verify", str(archive), "--json"))["ok"] is True

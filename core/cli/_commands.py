@@ -528,13 +528,27 @@ def verify_command(state: State, archive: str) -> None:
 @click.argument("wav", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--language", multiple=True, help="Language hint (repeat).")
 @click.option("--realtime/--no-realtime", default=False, help="Pace the audio at real-time speed.")
+@click.option(
+    "--archive",
+    "archive_target",
+    help="Store the session, transcript, summary and the audio in this archive (local:PATH).",
+)
 @sandbox_option
 @json_option
 @click.pass_obj
 def live_command(
-    state: State, target: str, wav: Path, language: tuple[str, ...], realtime: bool, sandbox: bool
+    state: State,
+    target: str,
+    wav: Path,
+    language: tuple[str, ...],
+    realtime: bool,
+    archive_target: str | None,
+    sandbox: bool,
 ) -> None:
-    """Stream a WAV file into a live backend and print events as they come."""
+    """Stream a WAV file into a live backend and print events as they come.
+
+    With --archive, what the session produced (and the audio) is stored in an archive when it
+    ends: for a vendor without a read-back API (Illocution) that is the only copy."""
     from convoport._wav import WavStreamReader
     from convoport.live import FinalUtterance, LiveOptions, PartialTranscript
     from convoport.media import MediaSource
@@ -577,7 +591,19 @@ def live_command(
             await feeder
             return await live.wait()
 
+    if archive_target is not None and not archive_target.startswith("local:"):
+        raise ConfigError(f"--archive takes local:PATH, got {archive_target!r}")
     result = run(go())
+    if archive_target is not None:
+        from convoport.connect import connect
+        from convoport.migrate import archive_ingest
+
+        async def store() -> Any:
+            async with connect(archive_target, create=True) as archive:
+                return await archive_ingest(archive, result, media=wav, media_type="audio/wav")
+
+        ref = run(store())
+        state.err.print(f"stored {ref} in {archive_target}", markup=False)
     if not state.json:
         state.out.print(
             f"session {result.session.ref}: {result.session.status.value}, "
