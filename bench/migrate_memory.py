@@ -26,7 +26,7 @@ from datetime import UTC, datetime
 import attrs
 from convoport import (Adapter, AsyncClient, Capabilities, Capability, Page, Recording,
                        RecordingStream, Session, SessionStatus, connect, setting)
-from convoport.migrate import migrate
+from convoport.migration import migrate
 
 SIZE = int(sys.argv[1])
 ARCHIVE = sys.argv[2]

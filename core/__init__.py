@@ -61,6 +61,7 @@ from convoport.live import (
     VendorEvent,
 )
 from convoport.media import MediaInput, MediaSource
+from convoport.migration import MigrationReport, Progress, archive_ingest, migrate
 from convoport.model import (
     ChatMessage,
     Participant,
@@ -79,7 +80,7 @@ from convoport.pagination import Page, next_offset, next_page_number, next_url, 
 from convoport.parsing import Payload, parse_timestamp
 from convoport.registry import AdapterRegistry, hookimpl
 from convoport.serde import converter, from_json, to_json
-from convoport.sync import SyncClient, SyncLiveSession, SyncRecordingStream
+from convoport.sync import SyncClient, SyncLiveSession, SyncRecordingStream, migrate_sync
 
 __all__ = [
     "Adapter",
@@ -110,6 +111,7 @@ __all__ = [
     "MalformedResponse",
     "MediaInput",
     "MediaSource",
+    "MigrationReport",
     "NotFound",
     "Page",
     "PartialTranscript",
@@ -117,6 +119,7 @@ __all__ = [
     "Payload",
     "PermissionDenied",
     "PluginWarning",
+    "Progress",
     "ProviderError",
     "ProviderInfo",
     "ProviderUnavailable",
@@ -146,6 +149,7 @@ __all__ = [
     "Word",
     "__version__",
     "adapter_class",
+    "archive_ingest",
     "build_config",
     "connect",
     "connect_sync",
@@ -153,6 +157,8 @@ __all__ = [
     "create_adapter",
     "from_json",
     "hookimpl",
+    "migrate",
+    "migrate_sync",
     "next_offset",
     "next_page_number",
     "next_url",

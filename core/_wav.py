@@ -57,6 +57,16 @@ class WavStreamReader:
         del self._buffer[:size]
         return out
 
+    async def _skip(self, size: int) -> None:
+        """Discards ``size`` bytes without holding them (a chunk may be large)."""
+        while size > 0:
+            await self._fill(min(size, 1 << 16))
+            if not self._buffer:
+                raise ConfigError("the recording is not a complete WAV file (chunk cut short)")
+            step = min(size, len(self._buffer))
+            del self._buffer[:step]
+            size -= step
+
     async def format(self) -> WavFormat:
         """Parses the header up to the ``data`` chunk."""
         if self._format is not None:
@@ -71,6 +81,8 @@ class WavStreamReader:
         while True:
             chunk_id, size = struct.unpack("<4sI", await self._take(8))
             if chunk_id == b"fmt ":
+                if not 16 <= size <= 1024:
+                    raise ConfigError(f"the WAV file's fmt chunk is malformed ({size} bytes)")
                 body = await self._take(size + (size & 1))
                 tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
                 if tag not in _ENCODINGS:
@@ -86,7 +98,7 @@ class WavStreamReader:
                 self._data_left = None if size in (0, 0xFFFFFFFF) else size
                 return fmt
             else:
-                await self._take(size + (size & 1))
+                await self._skip(size + (size & 1))
 
     async def pcm(self, piece: int) -> AsyncIterator[bytes]:
         """The PCM data in pieces of about ``piece`` bytes (whole sample frames)."""

@@ -161,7 +161,16 @@ class _RedactingFilter(logging.Filter):
 
 
 _LOG_REDACTOR = Redactor()
-_FILTERED_LOGGERS = ("httpx", "httpcore", "httpx_ws")
+# Records of child loggers skip a parent's filters, so each one httpcore uses is listed.
+_FILTERED_LOGGERS = (
+    "httpx",
+    "httpx_ws",
+    "httpcore",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
 
 
 def _install_log_filters() -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, ClassVar, Self
@@ -221,6 +221,8 @@ class LiveSessionBase(abc.ABC):
         self.bytes_sent = 0
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._consumer_attached = False
+        self._drained = False
+        self._ended = asyncio.Event()
         self._finished = False
         self._final: dict[str, Utterance] = {}
         self._order: list[str] = []
@@ -245,12 +247,13 @@ class LiveSessionBase(abc.ABC):
         if exc is not None and not self._finished:
             try:
                 await self.cancel()
-            except Exception:  # the original error matters more than the cancel's
+            except Exception as error:  # the original error matters more than the cancel's
                 logger.warning(
-                    "cancelling %s live session %s failed",
+                    "cancelling %s live session %s failed: %s",
                     self.provider_name,
                     self.session_id,
-                    exc_info=True,
+                    error,
+                    exc_info=logger.isEnabledFor(logging.DEBUG),
                 )
         await self._close()
 
@@ -282,26 +285,37 @@ class LiveSessionBase(abc.ABC):
         """Extends the session's lifetime while no audio is sent (where the vendor needs it)."""
         await self._keepalive()
 
-    async def events(self) -> AsyncIterator[LiveEvent]:
-        """The neutral events, in arrival order, until the session ends. One consumer only."""
+    async def events(self) -> AsyncGenerator[LiveEvent, None]:
+        """The neutral events, in arrival order, until the session ends. One consumer at a
+        time; a consumer that stops early leaves the rest for the next (or for ``wait()``)."""
         if self._consumer_attached:
             raise LiveSessionError(
                 "events() is already being consumed; a live session has one consumer",
                 provider=self.provider_name,
                 session_id=self.session_id,
             )
+        if self._drained:
+            return
         self._consumer_attached = True
-        while True:
-            item = await self._queue.get()
-            if item is _END:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield item
+        try:
+            while True:
+                item = await self._queue.get()
+                if item is _END:
+                    self._drained = True
+                    return
+                if isinstance(item, BaseException):
+                    self._drained = True
+                    raise item
+                yield item
+        finally:
+            self._consumer_attached = False
 
     async def wait(self) -> IngestResult:
-        """Consumes the remaining events (if nobody else does) and returns the result."""
-        if not self._consumer_attached:
+        """Consumes the remaining events (unless another task is consuming them, in which
+        case it waits for the end) and returns the result."""
+        if self._consumer_attached:
+            await self._ended.wait()
+        else:
             async for _ in self.events():
                 pass
         return await self._build_result()
@@ -356,7 +370,9 @@ class LiveSessionBase(abc.ABC):
         if self._finished:
             return
         self._queue.put_nowait(error)
-        self._end(SessionStatus.FAILED)
+        self._finished = True
+        self._ended_status = SessionStatus.FAILED
+        self._ended.set()
 
     def _end(self, status: SessionStatus) -> None:
         """Ends the event stream (idempotent)."""
@@ -365,6 +381,7 @@ class LiveSessionBase(abc.ABC):
         self._finished = True
         self._ended_status = status
         self._queue.put_nowait(_END)
+        self._ended.set()
 
     def _sorted_finals(self) -> list[Utterance]:
         utterances = [self._final[k] for k in self._order]

@@ -51,6 +51,10 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 logger = logging.getLogger("convoport.plugins")
 
 
+class AdapterNameConflict(ConfigError):
+    """Two installed packages register adapters under one provider name."""
+
+
 class _Spec:
     @hookspec
     def convoport_register_adapters(self, registry: AdapterRegistry) -> None:
@@ -124,7 +128,7 @@ class AdapterRegistry:
             return
         if name in self._entries:
             other = self._entries[name]
-            raise ConfigError(
+            raise AdapterNameConflict(
                 f"two adapters claim the name {name!r}: {other.package} and {package}",
                 hint="uninstall one of them, or disable one with "
                 f"CONVOPORT_DISABLE_PLUGINS={plugin}",
@@ -213,8 +217,10 @@ def build_registry(entry_points: Iterable[md.EntryPoint] | None = None) -> Adapt
         registry._current = (name, package, version)
         try:
             impl.function(registry=registry)
-        except ConfigError:
-            raise
+        except AdapterNameConflict:
+            raise  # a conflict between packages: the user must choose
+        except ConfigError as exc:
+            _plugin_failed(name, package, exc)
         except Exception as exc:
             _plugin_failed(name, package, exc)
         finally:
@@ -238,6 +244,7 @@ def get_registry(*, reload: bool = False) -> AdapterRegistry:
 __all__ = [
     "ENTRY_POINT_GROUP",
     "AdapterEntry",
+    "AdapterNameConflict",
     "AdapterRegistry",
     "build_registry",
     "get_registry",

@@ -8,13 +8,14 @@ context managers. A test compares the two classes mechanically.
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
+import weakref
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from types import TracebackType
-from typing import IO, Any, Self, TypeVar
-
-from anyio.from_thread import BlockingPortal, start_blocking_portal
+from typing import IO, TYPE_CHECKING, Any, Self, TypeVar
 
 from convoport.adapter import RecordingStream
 from convoport.capabilities import Capabilities
@@ -32,26 +33,41 @@ from convoport.model import (
     Transcript,
 )
 
+if TYPE_CHECKING:
+    from convoport.migration import MigrationReport
+
 T = TypeVar("T")
 
 
 class _Portal:
-    """One event-loop thread; closed with the client."""
+    """One event loop on a daemon thread, stopped when the client closes (or is collected).
+
+    A daemon thread, not anyio's blocking portal, so that a client somebody forgot to close
+    never keeps the interpreter from exiting.
+    """
 
     def __init__(self) -> None:
-        self._cm: AbstractContextManager[BlockingPortal] | None = start_blocking_portal()
-        self.portal: BlockingPortal = self._cm.__enter__()
+        self._loop: asyncio.AbstractEventLoop | None = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="convoport-sync", daemon=True
+        )
+        self._thread.start()
 
     def call(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
-        if self._cm is None:
+        loop = self._loop
+        if loop is None:
             raise ConfigError("this client is closed")
-        result: T = self.portal.call(fn, *args)
-        return result
+        return asyncio.run_coroutine_threadsafe(fn(*args), loop).result()
 
     def close(self) -> None:
-        if self._cm is not None:
-            cm, self._cm = self._cm, None
-            cm.__exit__(None, None, None)
+        loop, self._loop = self._loop, None
+        if loop is None:
+            return
+        loop.call_soon_threadsafe(loop.stop)
+        if threading.current_thread() is not self._thread:
+            self._thread.join(timeout=10)
+        if not loop.is_running():
+            loop.close()
 
 
 class SyncRecordingStream:
@@ -150,6 +166,8 @@ class SyncClient:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
         self._portal = _Portal()
+        # A client dropped without close() still stops its thread.
+        self._finalizer = weakref.finalize(self, self._portal.close)
 
     def __repr__(self) -> str:
         return f"SyncClient(provider={self.provider!r})"
@@ -237,8 +255,14 @@ class SyncClient:
         self, session: SessionLike, recording_id: str | None
     ) -> Iterator[SyncRecordingStream]:
         cm = self._client.open_recording(session, recording_id)
-        with self._portal.portal.wrap_async_context_manager(cm) as stream:
+        stream = self._portal.call(cm.__aenter__)
+        try:
             yield SyncRecordingStream(stream, self._portal)
+        except BaseException as exc:
+            if not self._portal.call(cm.__aexit__, type(exc), exc, exc.__traceback__):
+                raise
+        else:
+            self._portal.call(cm.__aexit__, None, None, None)
 
     def download_recording(
         self,
@@ -276,4 +300,34 @@ class SyncClient:
         return self._portal.call(self._client.analyze, media, options)
 
 
-__all__ = ["SyncClient", "SyncLiveSession", "SyncRecordingStream"]
+def migrate_sync(
+    source: AsyncClient | SyncClient | str,
+    destination: AsyncClient | SyncClient | str,
+    **options: Any,
+) -> MigrationReport:
+    """The blocking twin of :func:`convoport.migrate` (same keyword options). Sync clients
+    are used on their own event loop; connection strings are opened and closed here."""
+    from convoport.migration import migrate
+
+    portal = next((c._portal for c in (source, destination) if isinstance(c, SyncClient)), None)
+    src = source.async_client if isinstance(source, SyncClient) else source
+    dst = destination.async_client if isinstance(destination, SyncClient) else destination
+
+    async def run() -> MigrationReport:
+        return await migrate(src, dst, **options)
+
+    if portal is not None:
+        if (
+            isinstance(source, SyncClient)
+            and isinstance(destination, SyncClient)
+            and (source._portal is not destination._portal)
+        ):
+            raise ConfigError(
+                "migrate_sync needs both sync clients to share one event loop",
+                hint="pass connection strings, or async clients",
+            )
+        return portal.call(run)
+    return asyncio.run(run())
+
+
+__all__ = ["SyncClient", "SyncLiveSession", "SyncRecordingStream", "migrate_sync"]

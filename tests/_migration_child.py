@@ -15,7 +15,7 @@ import signal
 import sys
 from typing import Any
 
-from convoport.migrate import migrate, progress_from
+from convoport.migration import migrate, progress_from
 
 
 def main() -> None:

@@ -298,3 +298,36 @@ def test_capabilities_value() -> None:
     with pytest.raises(ValueError):
         Capabilities(ports={"teleport"})
     assert attrs.evolve(caps) == caps
+
+
+def test_an_unclosed_sync_client_does_not_block_exit() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import convoport\n"
+        "c = convoport.connect_sync('gladia', sandbox=True)\n"
+        "print(next(iter(c.list_sessions(limit=1))).provider)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "gladia"
+
+
+def test_sync_client_dropped_without_close_stops_its_thread() -> None:
+    import gc
+    import threading
+
+    before = {t.ident for t in threading.enumerate()}
+    client = SyncClient(AsyncClient(FakeAdapter(FakeConfig(api_key="k"))))
+    assert client.get_session("s1").id == "s1"
+    del client
+    gc.collect()
+    leftover = [
+        t for t in threading.enumerate() if t.ident not in before and t.name == "convoport-sync"
+    ]
+    for thread in leftover:
+        thread.join(timeout=5)
+    assert not any(t.is_alive() for t in leftover)

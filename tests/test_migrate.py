@@ -9,6 +9,7 @@ import pytest
 
 from convoport import (
     AsyncClient,
+    AuthenticationError,
     ConfigError,
     NotFound,
     ProviderUnavailable,
@@ -16,7 +17,7 @@ from convoport import (
     SessionStatus,
     connect,
 )
-from convoport.migrate import migrate, progress_from
+from convoport.migration import migrate, progress_from
 from tests.fakes import BASE, FakeAdapter, FakeConfig
 
 pytestmark = pytest.mark.anyio
@@ -131,8 +132,18 @@ async def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert report.copied == 0
     assert report.planned == len(finished(source().adapter))
     assert all(o.bytes > 0 for o in report.outcomes if o.state == "planned")
+    assert not folder.exists()  # not even an empty archive
+    # into an existing archive: nothing is written either
+    first = await migrate(source(sessions=2), f"local:{folder}", backoff=0)
+    before = sorted((p.name, p.stat().st_size) for p in folder.rglob("*") if p.is_file())
+    again = await migrate(source(), f"local:{folder}", dry_run=True)
+    assert again.planned == report.planned - first.copied
     async with connect(f"local:{folder}") as local:
-        assert [s async for s in local.list_sessions()] == []
+        assert len([s async for s in local.list_sessions()]) == first.copied
+    after = sorted((p.name, p.stat().st_size) for p in folder.rglob("*") if p.is_file())
+    assert [n for n, _ in after if not n.endswith(("-wal", "-shm"))] == [
+        n for n, _ in before if not n.endswith(("-wal", "-shm"))
+    ]
 
 
 async def test_include_and_since_narrow_the_copy(tmp_path: Path) -> None:
@@ -179,3 +190,69 @@ async def test_archive_accepts_the_sessions_it_lists(tmp_path: Path) -> None:
         assert await local.get_session(first) == first
         assert await local.get_session(first.ref) == first
         assert (await local.get_transcript(first)).session_id == first.id
+
+
+async def test_an_archive_copies_into_another_archive(tmp_path: Path) -> None:
+    first = f"local:{tmp_path / 'a'}"
+    second = f"local:{tmp_path / 'b'}"
+    copied = await migrate(source(), first, backoff=0)
+    report = await migrate(first, second, backoff=0)
+    assert report.failed == 0, [o.reason for o in report.outcomes]
+    assert report.copied == copied.copied
+    assert {str(o.ref) for o in report.outcomes} == {
+        str(o.ref) for o in copied.outcomes if o.state == "copied"
+    }
+    async with connect(first) as a, connect(second) as b:
+        left = [s async for s in a.list_sessions()]
+        right = [s async for s in b.list_sessions()]
+        assert left == right
+        for session in left:
+            assert await a.get_transcript(session) == await b.get_transcript(session)
+    again = await migrate(first, second, backoff=0)
+    assert again.copied == 0
+
+
+class BuggySource(FlakySource):
+    async def _get_summary(self, session_id: str) -> Any:
+        if session_id == "s3":
+            raise struct_error("unpack requires a buffer of 16 bytes")
+        return await super()._get_summary(session_id)
+
+
+def struct_error(message: str) -> Exception:
+    import struct
+
+    return struct.error(message)
+
+
+async def test_an_unexpected_error_fails_one_session_only(tmp_path: Path) -> None:
+    src = AsyncClient(BuggySource(FakeConfig(api_key="k", sessions=7)))
+    report = await migrate(src, f"local:{tmp_path / 'a'}", backoff=0)
+    (failed,) = [o for o in report.outcomes if o.state == "failed"]
+    assert str(failed.ref) == "fake:s3"
+    assert failed.reason is not None
+    assert failed.reason.startswith("error: unpack requires")
+    assert report.copied == len(finished(src.adapter)) - 1
+
+
+class BrokenListing(FlakySource):
+    async def _list_sessions_page(self, query: Any, cursor: Any, page_size: int) -> Any:
+        if cursor:
+            raise AuthenticationError("key revoked", provider="fake", status_code=401)
+        return await super()._list_sessions_page(query, cursor, page_size)
+
+
+async def test_a_listing_error_is_raised_as_itself(tmp_path: Path) -> None:
+    src = AsyncClient(BrokenListing(FakeConfig(api_key="k", sessions=7)))
+    with pytest.raises(AuthenticationError, match="key revoked"):
+        await migrate(src, f"local:{tmp_path / 'a'}", backoff=0)
+
+
+def test_migrate_sync(tmp_path: Path) -> None:
+    import convoport
+
+    report = convoport.migrate_sync(source(), f"local:{tmp_path / 'a'}", backoff=0)
+    assert report.copied == len(finished(source().adapter))
+    with convoport.connect_sync(f"local:{tmp_path / 'a'}") as archive:
+        again = convoport.migrate_sync(source(), archive, backoff=0)
+    assert again.copied == 0

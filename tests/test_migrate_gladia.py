@@ -16,7 +16,7 @@ import pytest
 from convoport import AsyncClient, NotFound, RetryPolicy, connect
 from convoport.adapters.gladia.emulator import GladiaEmulator
 from convoport.contracts.emulator import Faults
-from convoport.migrate import migrate
+from convoport.migration import migrate
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = RetryPolicy(attempts=4, backoff_base=0.01, backoff_max=0.05)

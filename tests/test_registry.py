@@ -130,7 +130,16 @@ def test_unknown_provider_lists_installed() -> None:
     assert "installed providers: fake" in str(info.value)
 
 
-def test_invalid_provider_name() -> None:
+def test_invalid_provider_name_skips_that_plugin_only() -> None:
+    bad = FakeEntryPoint("f", plugin_registering("Bad Name", FakeAdapter), "pkg")
+    good = FakeEntryPoint("g", plugin_registering("fake", FakeAdapter), "good-pkg")
+    with pytest.warns(PluginWarning, match="invalid provider name"):
+        reg = build(bad, good)
+    assert reg.names() == ["fake"]
+
+
+def test_invalid_provider_name_is_fatal_in_strict_mode(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONVOPORT_STRICT_PLUGINS", "1")
     with pytest.raises(ConfigError, match="invalid provider name"):
         build(FakeEntryPoint("f", plugin_registering("Bad Name", FakeAdapter), "pkg"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from convoport import connect
-from convoport.migrate import migrate
+from convoport.migration import migrate
 
 pytestmark = pytest.mark.anyio
 

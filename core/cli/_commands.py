@@ -392,7 +392,7 @@ def migrate_command(
 ) -> None:
     """Copy SOURCE's sessions into DESTINATION (an archive, local:PATH), or re-process an
     archive's recordings with an ingest backend (migrate local:PATH illocution)."""
-    from convoport.migrate import Progress, SessionOutcome, migrate
+    from convoport.migration import Progress, SessionOutcome, migrate
     from convoport.model import SessionRef
 
     query = _query(status, since, until, day, meta, search)
@@ -552,6 +552,7 @@ def live_command(
     from convoport._wav import WavStreamReader
     from convoport.live import FinalUtterance, LiveOptions, PartialTranscript
     from convoport.media import MediaSource
+    from convoport.model import SessionStatus
     from convoport.serde import unstructure
 
     async def go() -> Any:
@@ -596,7 +597,7 @@ def live_command(
     result = run(go())
     if archive_target is not None:
         from convoport.connect import connect
-        from convoport.migrate import archive_ingest
+        from convoport.migration import archive_ingest
 
         async def store() -> Any:
             async with connect(archive_target, create=True) as archive:
@@ -609,6 +610,12 @@ def live_command(
             f"session {result.session.ref}: {result.session.status.value}, "
             f"{len(result.transcript.utterances)} utterances, {_fmt_bytes(result.bytes_sent)}"
         )
+    if result.session.status is not SessionStatus.COMPLETED:
+        state.err.print(
+            f"convoport: error: the live session ended {result.session.status.value}",
+            markup=False,
+        )
+        raise SystemExit(EXIT_ERROR)
 
 
 def _json_line(data: Any) -> str:

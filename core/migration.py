@@ -1,7 +1,8 @@
 """Migration: copy a provider's history into an archive, or push an archive into an ingest
 backend for re-processing.
 
-``await migrate(source, destination)`` picks the direction from the destination's
+``await convoport.migrate(source, destination)`` (blocking: ``convoport.migrate_sync``) picks
+the direction from the destination's
 capabilities:
 
 * **copy** (the destination declares ``archive.sink``, e.g. ``local:./archive``): every
@@ -214,24 +215,30 @@ async def migrate(
         dst = (
             destination
             if isinstance(destination, AsyncClient)
-            else _open(destination, sandbox, owned, destination=True)
+            else _open(destination, sandbox, owned, create=not dry_run)
         )
         runner = _Runner(src, dst, options, progress or Progress())
-        return await runner.run()
+        try:
+            return await runner.run()
+        except BaseExceptionGroup as group:
+            # The task group wraps what escaped a session (the listing failing, mostly):
+            # raise the convoport error itself, as every other call does.
+            errors = group.exceptions
+            if len(errors) == 1 and isinstance(errors[0], Exception):
+                raise errors[0] from None
+            raise
     finally:
         for client in owned:
             await client.aclose()
 
 
 def _open(
-    target: str, sandbox: bool, owned: list[AsyncClient], *, destination: bool = False
+    target: str, sandbox: bool, owned: list[AsyncClient], *, create: bool = False
 ) -> AsyncClient:
     name = target.partition(":")[0]
-    if name == "local":
-        # The destination archive is created on first use; a source archive must exist.
-        client = connect(target, create=destination)
-    else:
-        client = connect(target, sandbox=sandbox)
+    # A destination archive is created on first use (not by a dry run); a source must exist.
+    options: dict[str, Any] = {"create": create} if name == "local" else {"sandbox": sandbox}
+    client = connect(target, **options)
     owned.append(client)
     return client
 
@@ -296,9 +303,9 @@ class _Runner:
             limiter.release()
 
     def _source_ref(self, session: Session) -> SessionRef:
-        if self.mode == "reprocess":
-            return SessionRef(provider=session.provider, id=session.id)
-        return SessionRef(provider=self.src.provider, id=session.id)
+        # A vendor's sessions are its own; an archive's keep the reference of their origin,
+        # so an archive copied into another keeps its ledger keys.
+        return session.ref
 
     async def _with_attempts(self, session: Session, ref: SessionRef) -> SessionOutcome:
         delay = self.options.backoff
@@ -308,22 +315,34 @@ class _Runner:
                     return await self._copy(session, ref)
                 return await self._reprocess(session, ref)
             except ProviderError as exc:
-                if not exc.retryable or attempt == self.options.attempts:
+                if not self._may_repeat(exc) or attempt == self.options.attempts:
                     return await self._failed(ref, exc)
                 logger.warning("%s: attempt %d failed (%s); retrying", ref, attempt, exc)
                 await anyio.sleep(delay)
                 delay *= 2
             except ConvoportError as exc:
                 return await self._failed(ref, exc)
+            except Exception as exc:  # a bug or an unreadable input: this session only
+                logger.debug("%s failed", ref, exc_info=True)
+                return await self._failed(ref, exc)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _failed(self, ref: SessionRef, exc: ConvoportError) -> SessionOutcome:
-        reason = " ".join(str(exc).split())
+    def _may_repeat(self, exc: ProviderError) -> bool:
+        if not exc.retryable:
+            return False
+        # Re-processing creates something at the vendor (an analysis, a live job): repeat it
+        # only when the request provably never left the machine, or nothing would be doubled.
+        return self.mode == "copy" or bool(exc.details.get("not_sent"))
+
+    async def _failed(self, ref: SessionRef, exc: Exception) -> SessionOutcome:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        if not isinstance(exc, ConvoportError):
+            reason = f"{type(exc).__name__}: {reason}"
         if not self.options.dry_run and self.mode == "copy":
             try:
                 await self.dst.adapter._record_failure(ref, reason)
-            except ConvoportError:
-                logger.exception("could not record the failure of %s", ref)
+            except ConvoportError as error:
+                logger.warning("could not record the failure of %s: %s", ref, error)
         return SessionOutcome(ref=ref, state="failed", reason=reason)
 
     def _wanted(self, artifact: str) -> bool:
@@ -336,7 +355,7 @@ class _Runner:
 
     async def _copy(self, session: Session, ref: SessionRef) -> SessionOutcome:
         sink = self.dst.adapter
-        entry = await sink._ledger_entry(ref)
+        entry = await self._ledger_entry(ref)
         if entry is not None and entry.state == "done":
             return SessionOutcome(ref=ref, state="skipped", reason="already copied")
         if not session.status.terminal:
@@ -344,32 +363,32 @@ class _Runner:
                 ref=ref, state="skipped", reason=f"not finished ({session.status.value})"
             )
         if Capability.CATALOG_GET in self.src.capabilities.ports:
-            session = await self.src.get_session(session.id)
+            session = await self.src.get_session(session)
         artifacts: list[str] = []
         transcripts: tuple[Transcript, ...] = ()
         if self._wanted("transcripts"):
-            transcript = await _optional(self.src.get_transcript(session.id))
+            transcript = await _optional(self.src.get_transcript(session))
             if transcript is not None:
                 transcripts = (transcript,)
                 artifacts.append("transcript")
         summary = None
         if self._wanted("summaries"):
-            summary = await _optional(self.src.get_summary(session.id))
+            summary = await _optional(self.src.get_summary(session))
             if summary is not None:
                 artifacts.append("summary")
         participants: list[Participant] = []
         if self._wanted("participants"):
-            participants = await _optional(self.src.list_participants(session.id)) or []
+            participants = await _optional(self.src.list_participants(session)) or []
             if participants:
                 artifacts.append(f"{len(participants)} participants")
         chat: list[ChatMessage] = []
         if self._wanted("chat"):
-            chat = await _optional(self.src.list_chat(session.id)) or []
+            chat = await _optional(self.src.list_chat(session)) or []
             if chat:
                 artifacts.append(f"{len(chat)} chat messages")
         recordings: list[Recording] = []
         if self._wanted("recordings"):
-            recordings = await _optional(self.src.list_recordings(session.id)) or []
+            recordings = await _optional(self.src.list_recordings(session)) or []
         if self.options.dry_run:
             size = sum(r.size or 0 for r in recordings)
             artifacts += [f"recording {r.id}" for r in recordings]
@@ -377,7 +396,7 @@ class _Runner:
         media: list[StoredMedia] = []
         moved = 0
         for recording in recordings:
-            async with self.src.open_recording(session.id, recording.id) as stream:
+            async with self.src.open_recording(session, recording.id) as stream:
                 stored = await sink._store_media(
                     ref, stream.recording, self._counting(stream.aiter_bytes())
                 )
@@ -395,6 +414,14 @@ class _Runner:
         )
         await sink._commit_session(bundle)
         return SessionOutcome(ref=ref, state="copied", bytes=moved, artifacts=artifacts)
+
+    async def _ledger_entry(self, ref: SessionRef) -> Any:
+        try:
+            return await self.dst.adapter._ledger_entry(ref)
+        except ConfigError:
+            if self.options.dry_run:  # a dry run into an archive that does not exist yet
+                return None
+            raise
 
     async def _counting(self, chunks: Any) -> Any:
         async for chunk in chunks:
@@ -470,6 +497,7 @@ class _Runner:
             reader = WavStreamReader(stream.aiter_bytes())
             fmt = await reader.format()
             options = self.options.live_options or LiveOptions(
+                encoding=fmt.encoding,
                 sample_rate=fmt.sample_rate,
                 bit_depth=fmt.bit_depth,
                 channels=fmt.channels,
