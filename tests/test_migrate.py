@@ -256,3 +256,28 @@ def test_migrate_sync(tmp_path: Path) -> None:
     with convoport.connect_sync(f"local:{tmp_path / 'a'}") as archive:
         again = convoport.migrate_sync(source(), archive, backoff=0)
     assert again.copied == 0
+
+
+class SecondRecordingFails(FlakySource):
+    async def _list_recordings(self, session_id: str) -> Any:
+        from convoport import Recording
+
+        first = await super()._list_recordings(session_id)
+        if session_id != "s0":
+            return first
+        return [*first, Recording(id="s0-broken", session_id=session_id)]
+
+    def _open_recording(self, session_id: str, recording: Any) -> Any:
+        if recording.id == "s0-broken":
+            raise ProviderUnavailable("storage hiccup", provider="fake", retryable=False)
+        return super()._open_recording(session_id, recording)
+
+
+async def test_a_failed_session_leaves_no_orphan_media(tmp_path: Path) -> None:
+    src = AsyncClient(SecondRecordingFails(FakeConfig(api_key="k")))
+    archive = f"local:{tmp_path / 'a'}"
+    report = await migrate(src, archive, backoff=0, attempts=1)
+    assert [str(o.ref) for o in report.outcomes if o.state == "failed"] == ["fake:s0"]
+    async with connect(archive) as local:
+        verify = await local.adapter.verify()  # type: ignore[attr-defined]
+    assert verify.ok, verify

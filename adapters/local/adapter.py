@@ -452,7 +452,23 @@ class LocalAdapter(Adapter):
             await self._fs(clean)
 
     async def _record_failure(self, source: SessionRef, reason: str) -> None:
-        await self._db(lambda c: c.record_failure(str(source), reason))
+        """Marks the session failed and removes media the failed attempt stored but never
+        committed (files of the session's folder that no recording row names), so a failure
+        leaves no orphan behind."""
+        ref = str(source)
+        await self._db(lambda c: c.record_failure(ref, reason))
+        try:
+            keep = {row.path for row in await self._rows(ref)}
+        except NotFound:
+            keep = set()
+        folder = session_dir(source)
+
+        def clean(media: MediaStore) -> None:
+            for path in list(media.walk(under=folder)):
+                if path not in keep:
+                    media.remove(path)
+
+        await self._fs(clean)
 
     async def _add_transcript(self, source: SessionRef, transcript: Transcript) -> None:
         ref = str(source)

@@ -253,12 +253,14 @@ class MediaStore:
         except Exception as exc:
             raise media_error("remove", self.display(path), exc) from exc
 
-    def walk(self) -> Iterator[str]:
-        """Every file under the root, as relative paths."""
+    def walk(self, under: str | None = None) -> Iterator[str]:
+        """Every file under the root (or under the relative folder ``under``), as relative
+        paths."""
+        top = self.root if under is None else self.full(under)
         try:
-            if not self.fs.exists(self.root):
+            if not self.fs.exists(top):
                 return
-            for folder, _dirs, files in self.fs.walk(self.root):
+            for folder, _dirs, files in self.fs.walk(top):
                 for name in files:
                     rel = self.relative(f"{folder.rstrip('/')}/{name}")
                     if rel is not None:
