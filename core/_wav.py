@@ -32,6 +32,28 @@ class WavFormat:
 _ENCODINGS = {1: "pcm", 6: "alaw", 7: "ulaw", 0xFFFE: "pcm"}
 
 
+def wav_header(
+    *, sample_rate: int, channels: int, bits: int, fmt: int = 1, data_size: int | None = None
+) -> bytes:
+    """A 44-byte WAV header. ``data_size`` None: a stream of unknown length (RIFF and data
+    sizes 0xFFFFFFFF, which transcoders such as ffmpeg read as "until the end")."""
+    block_align = channels * bits // 8
+    fmt_chunk = struct.pack(
+        "<HHIIHH", fmt, channels, sample_rate, sample_rate * block_align, block_align, bits
+    )
+    data_len = 0xFFFFFFFF if data_size is None else data_size
+    riff_len = 0xFFFFFFFF if data_size is None else 36 + data_size
+    return (
+        b"RIFF"
+        + struct.pack("<I", riff_len)
+        + b"WAVEfmt "
+        + struct.pack("<I", len(fmt_chunk))
+        + fmt_chunk
+        + b"data"
+        + struct.pack("<I", data_len)
+    )
+
+
 class WavStreamReader:
     """Reads a RIFF/WAVE stream chunk by chunk. Call :meth:`format` first, then :meth:`pcm`."""
 

@@ -109,7 +109,7 @@ def default_error_parser(response: httpx.Response, body: bytes) -> ErrorInfo | N
         return None
     if not isinstance(data, dict):
         return None
-    message = _message_from(data)
+    message = error_message(data)
     request_id = data.get("request_id") or data.get("requestId")
     code = data.get("code")
     return ErrorInfo(
@@ -119,7 +119,10 @@ def default_error_parser(response: httpx.Response, body: bytes) -> ErrorInfo | N
     )
 
 
-def _message_from(data: Mapping[str, Any]) -> str | None:
+def error_message(data: Mapping[str, Any]) -> str | None:
+    """The human message of a JSON error body in the common envelopes (``message``, FastAPI
+    ``detail`` as a string, a list of ``{loc, msg}`` or an object, ``error`` as a string or an
+    object, ``errors[*].message``); None when there is none. Adapters' error hooks reuse it."""
     for key in ("message", "detail", "error", "errors", "msg", "title"):
         value = data.get(key)
         if value is None:
@@ -127,7 +130,7 @@ def _message_from(data: Mapping[str, Any]) -> str | None:
         if isinstance(value, str):
             return value
         if isinstance(value, Mapping):
-            inner = _message_from(value)
+            inner = error_message(value)
             if inner:
                 return inner
         if isinstance(value, list) and value:
@@ -616,4 +619,5 @@ __all__ = [
     "RetryPolicy",
     "StreamedResponse",
     "default_error_parser",
+    "error_message",
 ]

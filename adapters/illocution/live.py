@@ -36,7 +36,6 @@ import asyncio
 import contextlib
 import logging
 import random
-import struct
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -45,6 +44,7 @@ import attrs
 import httpx
 from httpx_sse import SSEError
 
+from convoport._wav import wav_header
 from convoport.adapters.illocution import sse, translate, wire
 from convoport.errors import (
     Conflict,
@@ -74,28 +74,6 @@ EVENTS_TIMEOUT = httpx.Timeout(30.0, read=None)
 CANCEL_GRACE = 5.0
 
 _WAV_FORMATS = {"pcm": (1, None), "pcm_s16le": (1, 16), "alaw": (6, 8), "ulaw": (7, 8)}
-
-
-def wav_header(
-    *, sample_rate: int, channels: int, bits: int, fmt: int = 1, data_size: int | None = None
-) -> bytes:
-    """A 44-byte WAV header. ``data_size`` None: a stream of unknown length (RIFF and data
-    sizes 0xFFFFFFFF, which transcoders such as ffmpeg read as "until the end")."""
-    block_align = channels * bits // 8
-    fmt_chunk = struct.pack(
-        "<HHIIHH", fmt, channels, sample_rate, sample_rate * block_align, block_align, bits
-    )
-    data_len = 0xFFFFFFFF if data_size is None else data_size
-    riff_len = 0xFFFFFFFF if data_size is None else 36 + data_size
-    return (
-        b"RIFF"
-        + struct.pack("<I", riff_len)
-        + b"WAVEfmt "
-        + struct.pack("<I", len(fmt_chunk))
-        + fmt_chunk
-        + b"data"
-        + struct.pack("<I", data_len)
-    )
 
 
 def wav_header_for(options: LiveOptions, *, data_size: int | None = None) -> bytes | None:

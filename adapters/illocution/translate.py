@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from convoport.adapters.illocution import wire
+from convoport.http import error_message
 from convoport.live import (
     DoneEvent,
     ErrorEvent,
@@ -312,25 +313,10 @@ def error_detail(body: bytes) -> tuple[str | None, dict[str, Any]]:
         return (text[:300] or None), {}
     detail = data.get("detail", data.get("message", data.get("error")))
     details: dict[str, Any] = {"detail": detail} if detail is not None else {}
-    message: str | None = None
-    if isinstance(detail, str):
-        message = detail
-    elif isinstance(detail, list):
-        parts = []
-        for item in detail[:5]:
-            if isinstance(item, Mapping):
-                msg = item.get("msg") or item.get("message")
-                loc = item.get("loc")
-                if msg and isinstance(loc, list):
-                    msg = f"{'.'.join(str(x) for x in loc)}: {msg}"
-                if msg:
-                    parts.append(str(msg))
-            elif isinstance(item, str):
-                parts.append(item)
-        message = "; ".join(parts) or None
-    elif isinstance(detail, Mapping):
-        inner = detail.get("message") or detail.get("msg") or detail.get("detail")
-        message = str(inner) if inner is not None else json.dumps(detail, sort_keys=True)
+    message = error_message({"detail": detail}) if detail is not None else None
+    if isinstance(detail, Mapping):
+        if message is None:
+            message = json.dumps(detail, sort_keys=True)
         for key in ("expected_chunk_seq", "next_chunk_seq", "expected_seq", "expected"):
             if _is_int(detail.get(key)):
                 details["expected_chunk_seq"] = int(detail[key])
