@@ -149,6 +149,9 @@ class Progress:
     def bytes_moved(self, count: int) -> None:
         """``count`` more media bytes were moved."""
 
+    def sessions_listed(self, count: int) -> None:
+        """The source's listing ended with ``count`` sessions (the bar's total)."""
+
 
 @attrs.frozen(kw_only=True)
 class MigrationOptions:
@@ -282,12 +285,15 @@ class _Runner:
     async def run(self) -> MigrationReport:
         started = time.monotonic()
         limiter = anyio.Semaphore(self.options.concurrency)
+        listed = 0
         async with anyio.create_task_group() as tg:
             async for session in self.src.list_sessions(
                 self.options.query, limit=self.options.limit
             ):
+                listed += 1
                 await limiter.acquire()
                 tg.start_soon(self._guarded, session, limiter)
+            self.progress.sessions_listed(listed)
         self.report.seconds = time.monotonic() - started
         self.report.outcomes.sort(key=lambda o: str(o.ref))
         return self.report

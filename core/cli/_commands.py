@@ -18,7 +18,8 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     MofNCompleteColumn,
-    TaskProgressColumn,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
@@ -116,11 +117,12 @@ def _fmt_time(value: datetime | None) -> str:
 
 
 def _fmt_bytes(count: int) -> str:
+    """Decimal units, as the progress bars show them (1 kB = 1000 bytes)."""
     size = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if size < 1024 or unit == "GB":
+    for unit in ("B", "kB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
+        size /= 1000
     return f"{count} B"
 
 
@@ -398,23 +400,22 @@ def migrate_command(
     query = _query(status, since, until, day, meta, search)
     show = not state.json
     progress = RichProgress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description:<10}"),
         BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        DownloadColumn(),
+        _CountOrBytes(),
         TimeElapsedColumn(),
+        TextColumn("[dim]{task.fields[current]}"),
         console=state.err,
         disable=not show,
     )
 
     class Bars(Progress):
         def __init__(self) -> None:
-            self.sessions = progress.add_task("sessions", total=None)
-            self.bytes = progress.add_task("media", total=None)
+            self.sessions = progress.add_task("sessions", total=None, unit="", current="")
+            self.bytes = progress.add_task("media", total=None, unit="bytes", current="")
 
         def session_started(self, ref: SessionRef) -> None:
-            progress.update(self.sessions, description=f"sessions ({ref.id[:24]})")
+            progress.update(self.sessions, current=str(ref))
 
         def session_finished(self, outcome: SessionOutcome) -> None:
             progress.advance(self.sessions, 1)
@@ -425,6 +426,9 @@ def migrate_command(
 
         def bytes_moved(self, count: int) -> None:
             progress.advance(self.bytes, count)
+
+        def sessions_listed(self, count: int) -> None:
+            progress.update(self.sessions, total=count)
 
     with progress:
         report = run(
@@ -447,6 +451,19 @@ def migrate_command(
         _print_report(state, report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
+
+
+class _CountOrBytes(ProgressColumn):
+    """``12/36`` for the session bar, ``1.2/? MB`` for the media bar."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._count = MofNCompleteColumn()
+        self._bytes = DownloadColumn()
+
+    def render(self, task: Task) -> Any:
+        column = self._bytes if task.fields.get("unit") == "bytes" else self._count
+        return column.render(task)
 
 
 def _print_report(state: State, report: Any) -> None:
