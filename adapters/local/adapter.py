@@ -43,6 +43,7 @@ Extensions (``client.adapter.<name>``):
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -242,12 +243,35 @@ class LocalAdapter(Adapter):
                     self.folder, create=self.config.create, busy_timeout=self.config.busy_timeout
                 )
                 try:
+                    self.media_root = self._remembered_media_root(catalog)
                     media = MediaStore(self.media_root)
                 except BaseException:
                     catalog.close()
                     raise
                 self._catalog, self._media = catalog, media
             return self._catalog, self._media
+
+    def _remembered_media_root(self, catalog: Catalog) -> str:
+        """The media root: the one given to ``connect``, else the one the archive was created
+        with (stored in its catalog), else ``<path>/media``. The first root used is stored."""
+        try:
+            row = catalog.conn.execute(
+                "SELECT value FROM settings WHERE key = 'media_root'"
+            ).fetchone()
+            if row is None:
+                with catalog.transaction() as conn:
+                    conn.execute(
+                        "INSERT OR IGNORE INTO settings (key, value) VALUES ('media_root', ?)",
+                        (self.media_root,),
+                    )
+                return self.media_root
+        except sqlite3.Error as exc:
+            raise ArchiveError(
+                f"could not read the settings of the archive at {self.folder}: {exc}",
+                hint="run 'convoport verify' on it",
+            ) from exc
+        stored = str(row[0])
+        return self.config.media_root or stored
 
     async def _stores(self) -> tuple[Catalog, MediaStore]:
         if self._catalog is not None and self._media is not None:

@@ -26,6 +26,9 @@ Version 1 (every child row belongs to a session and goes with it, ``ON DELETE CA
 ``recordings``
     neutral JSON of the recording, its media ``path`` relative to the media root, ``size`` in
     bytes and ``sha256`` (hex) of the stored bytes.
+``settings`` (version 2)
+    key/value facts about the archive: ``media_root``, the media location it was created with
+    (so reopening ``local:PATH`` finds media kept elsewhere, on s3:// for instance).
 ``ledger``
     the migration ledger keyed by the source ``SessionRef`` string: ``state`` done|failed,
     ``attempts`` (runs that tried), ``reason`` of the last failure, ``updated_at`` (UTC ISO),
@@ -120,6 +123,17 @@ MIGRATIONS: tuple[tuple[int, tuple[str, ...]], ...] = (
                 reason      TEXT,
                 updated_at  TEXT NOT NULL,
                 bytes       INTEGER NOT NULL DEFAULT 0
+            )
+            """,
+        ),
+    ),
+    (
+        2,
+        (
+            """
+            CREATE TABLE settings (
+                key    TEXT PRIMARY KEY,
+                value  TEXT NOT NULL
             )
             """,
         ),

@@ -99,3 +99,20 @@ async def test_a_damaged_catalog(tmp_path: Path) -> None:
         with pytest.raises(ArchiveError, match="catalog") as info:
             await client.get_session("gladia:abc")
     assert "catalog.sqlite" in str(info.value)
+
+
+async def test_the_archive_remembers_its_media_root(tmp_path: Path) -> None:
+    from ._helpers import archive_session as store
+
+    folder = tmp_path / "archive"
+    elsewhere = (tmp_path / "elsewhere").as_uri()
+    async with convoport.connect(f"local:{folder}", media_root=elsewhere, create=True) as c:
+        assert isinstance(c.adapter, LocalAdapter)
+        await store(c.adapter, make_session("abc"), {"r1": b"audio" * 1000})
+    assert not (folder / "media").exists()
+    assert any((tmp_path / "elsewhere").rglob("*"))
+    async with convoport.connect(f"local:{folder}") as client:  # no media_root this time
+        assert isinstance(client.adapter, LocalAdapter)
+        report = await client.adapter.verify()
+        assert report.ok, report
+        assert report.checked == 1
