@@ -4,7 +4,8 @@ archive and, when asked, kills itself with SIGKILL at a precise point.
     python -m tests._migration_child ARCHIVE [sessions N | bytes N]
 
 ``sessions N`` dies right after the N-th session finished; ``bytes N`` dies once N media bytes
-have been moved (in the middle of a recording).
+have been moved (in the middle of a recording); ``commit N`` dies at the N-th commit, after
+the session's media were stored and before its transaction.
 """
 
 from __future__ import annotations
@@ -22,14 +23,26 @@ def main() -> None:
     archive = sys.argv[1]
     mode = sys.argv[2] if len(sys.argv) > 2 else None
     limit = int(sys.argv[3]) if len(sys.argv) > 3 else 0
-    state = {"sessions": 0, "bytes": 0}
+    state = {"sessions": 0, "bytes": 0, "commit": 0}
+    if mode == "commit":
+        from convoport.adapters.local.adapter import LocalAdapter
+
+        original = LocalAdapter._commit_session
+
+        async def commit(self: LocalAdapter, bundle: Any) -> None:
+            state["commit"] += 1
+            if state["commit"] >= limit:
+                os.kill(os.getpid(), signal.SIGKILL)
+            await original(self, bundle)
+
+        LocalAdapter._commit_session = commit  # type: ignore[method-assign]
 
     def on(kind: str, value: Any) -> None:
         if kind == "finished":
             state["sessions"] += 1
         elif kind == "bytes":
             state["bytes"] += value
-        if mode is not None and state[mode] >= limit:
+        if mode in ("sessions", "bytes") and state[mode] >= limit:
             os.kill(os.getpid(), signal.SIGKILL)
 
     report = asyncio.run(

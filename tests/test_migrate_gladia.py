@@ -100,8 +100,20 @@ def reference_archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.mark.parametrize(
     "kill",
-    [("sessions", "1"), ("sessions", "5"), ("bytes", "100000"), ("bytes", "700000")],
-    ids=["after-1-session", "after-5-sessions", "mid-first-recording", "mid-later-recording"],
+    [
+        ("sessions", "1"),
+        ("sessions", "5"),
+        ("bytes", "100000"),
+        ("bytes", "700000"),
+        ("commit", "3"),
+    ],
+    ids=[
+        "after-1-session",
+        "after-5-sessions",
+        "mid-first-recording",
+        "mid-later-recording",
+        "media-stored-before-commit",
+    ],
 )
 def test_killed_migration_resumes_to_the_same_archive(
     tmp_path: Path, reference_archive: Path, kill: tuple[str, str]
