@@ -12,7 +12,7 @@ import asyncio
 import os
 import threading
 import weakref
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any, Self, TypeVar
@@ -59,6 +59,28 @@ class _Portal:
             raise ConfigError("this client is closed")
         return asyncio.run_coroutine_threadsafe(fn(*args), loop).result()
 
+    def iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
+        """Drives an async iterator from this thread, one item per round trip; leaving early
+        closes it on the loop."""
+
+        async def step() -> tuple[bool, Any]:
+            try:
+                return True, await anext(iterator)
+            except StopAsyncIteration:
+                return False, None
+
+        try:
+            while True:
+                more, item = self.call(step)
+                if not more:
+                    return
+                yield item
+        finally:
+            aclose = getattr(iterator, "aclose", None)
+            if aclose is not None and self._loop is not None:
+                with suppress(ConfigError):
+                    self.call(aclose)
+
     def close(self) -> None:
         loop, self._loop = self._loop, None
         if loop is None:
@@ -80,19 +102,7 @@ class SyncRecordingStream:
 
     def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
         """The media bytes in chunks of at most ``chunk_size`` bytes."""
-        iterator = self._stream.aiter_bytes(chunk_size)
-
-        async def step() -> tuple[bool, bytes]:
-            try:
-                return True, await anext(iterator)
-            except StopAsyncIteration:
-                return False, b""
-
-        while True:
-            more, chunk = self._portal.call(step)
-            if not more:
-                return
-            yield chunk
+        return self._portal.iterate(self._stream.aiter_bytes(chunk_size))
 
 
 class SyncLiveSession:
@@ -138,19 +148,7 @@ class SyncLiveSession:
         self._portal.call(self._live.keepalive)
 
     def events(self) -> Iterator[LiveEvent]:
-        iterator = self._live.events()
-
-        async def step() -> tuple[bool, Any]:
-            try:
-                return True, await anext(iterator)
-            except StopAsyncIteration:
-                return False, None
-
-        while True:
-            more, event = self._portal.call(step)
-            if not more:
-                return
-            yield event
+        return self._portal.iterate(self._live.events())
 
     def wait(self) -> IngestResult:
         return self._portal.call(self._live.wait)
@@ -216,25 +214,9 @@ class SyncClient:
         page_size: int | None = None,
         limit: int | None = None,
     ) -> Iterator[Session]:
-        iterator = self._client.list_sessions(query, page_size=page_size, limit=limit)
-
-        async def step() -> tuple[bool, Session | None]:
-            try:
-                return True, await anext(iterator)
-            except StopAsyncIteration:
-                return False, None
-
-        try:
-            while True:
-                more, session = self._portal.call(step)
-                if not more or session is None:
-                    return
-                yield session
-        finally:
-            aclose = getattr(iterator, "aclose", None)
-            if aclose is not None:
-                with suppress(ConfigError):
-                    self._portal.call(aclose)
+        return self._portal.iterate(
+            self._client.list_sessions(query, page_size=page_size, limit=limit)
+        )
 
     def get_session(self, session: SessionLike) -> Session:
         return self._portal.call(self._client.get_session, session)
