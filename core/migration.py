@@ -221,6 +221,9 @@ async def migrate(
             else _open(destination, sandbox, owned, create=not dry_run)
         )
         runner = _Runner(src, dst, options, progress or Progress())
+        claim = getattr(dst.adapter, "acquire_writer", None)
+        if runner.mode == "copy" and not dry_run and claim is not None:
+            await claim()  # one writer per archive: a second migration fails at once
         try:
             return await runner.run()
         except BaseExceptionGroup as group:

@@ -281,3 +281,43 @@ async def test_a_failed_session_leaves_no_orphan_media(tmp_path: Path) -> None:
     async with connect(archive) as local:
         verify = await local.adapter.verify()  # type: ignore[attr-defined]
     assert verify.ok, verify
+
+
+async def test_one_migration_writes_to_an_archive_at_a_time(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    from functools import partial
+
+    import anyio.to_thread
+
+    from convoport import ArchiveError
+
+    archive = tmp_path / "a"
+    await migrate(source(sessions=2), f"local:{archive}", backoff=0)
+    async with connect(f"local:{archive}") as holder:
+        await holder.adapter.acquire_writer()  # type: ignore[attr-defined]
+        with pytest.raises(ArchiveError, match="being written by process"):
+            await migrate(source(), f"local:{archive}", backoff=0)
+        # another process is refused as well (the claim is an OS-level lock)
+        code = (
+            "import asyncio, convoport\n"
+            f"asyncio.run(convoport.migrate('gladia', 'local:{archive}', sandbox=True))\n"
+        )
+        run = partial(
+            subprocess.run,
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        other = await anyio.to_thread.run_sync(run)
+        assert other.returncode != 0
+        assert "being written by process" in other.stderr
+        # readers and dry runs are never blocked
+        async with connect(f"local:{archive}") as reader:
+            assert [s async for s in reader.list_sessions()]
+        dry = await migrate(source(), f"local:{archive}", dry_run=True)
+        assert dry.planned > 0
+    report = await migrate(source(), f"local:{archive}", backoff=0)
+    assert report.copied > 0

@@ -233,6 +233,7 @@ class LocalAdapter(Adapter):
         self._catalog: Catalog | None = None
         self._media: MediaStore | None = None
         self._open_lock = threading.Lock()
+        self._writer_lock: IO[str] | None = None
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -294,7 +295,49 @@ class LocalAdapter(Adapter):
             hint=hint,
         )
 
+    async def acquire_writer(self) -> None:
+        """Claims the archive for writing until :meth:`aclose` (a migration calls this first).
+
+        One process writes to an archive at a time: a second migration into the same archive
+        gets an ``ArchiveError`` at once instead of failing session by session on SQLite's
+        write lock. Readers are never blocked. The claim is an advisory ``flock`` on
+        ``<path>/writer.lock``, released by the operating system if the process dies.
+        """
+        if self._writer_lock is not None:
+            return
+        await self._stores()  # creates the archive folder when allowed, else ConfigError
+        path = self.folder / "writer.lock"
+
+        def claim() -> IO[str]:
+            import fcntl
+            import os
+
+            handle = path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise ArchiveError(
+                    f"the archive at {self.folder} is being written by {holder}",
+                    hint="wait for that migration to finish, or stop it",
+                ) from None
+            except OSError as exc:
+                handle.close()
+                raise ArchiveError(f"could not lock the archive at {self.folder}: {exc}") from exc
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()}\n")
+            handle.flush()
+            return handle
+
+        self._writer_lock = await anyio.to_thread.run_sync(claim)
+
     async def aclose(self) -> None:
+        lock, self._writer_lock = self._writer_lock, None
+        if lock is not None:
+            lock.close()  # closing the file releases the flock
         catalog = self._catalog
         if catalog is not None:
             self._catalog = None
