@@ -168,14 +168,15 @@ def _free_port() -> int:
 
 
 @pytest.mark.parametrize(
-    ("provider", "path", "headers"),
+    ("provider", "method", "path", "headers"),
     [
-        ("gladia", "/v2/live?limit=2", {"x-gladia-key": "sandbox-key"}),
-        ("murmur", "/v1/calls?limit=2", {"authorization": "Bearer sandbox-token"}),
+        ("gladia", "GET", "/v2/live?limit=2", {"x-gladia-key": "sandbox-key"}),
+        ("illocution", "POST", "/analyze/live/start", {"x-api-key": "sandbox-key"}),
+        ("murmur", "GET", "/v1/calls?limit=2", {"authorization": "Bearer sandbox-token"}),
     ],
 )
 def test_emulate_serves_over_a_real_socket(
-    provider: str, path: str, headers: dict[str, str]
+    provider: str, method: str, path: str, headers: dict[str, str]
 ) -> None:
     port = _free_port()
     proc = subprocess.Popen(
@@ -187,15 +188,21 @@ def test_emulate_serves_over_a_real_socket(
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = httpx.get(f"http://127.0.0.1:{port}{path}", headers=headers, timeout=2)
+                response = httpx.request(
+                    method,
+                    f"http://127.0.0.1:{port}{path}",
+                    headers=headers,
+                    timeout=2,
+                    json={"filename": "x.wav"} if method == "POST" else None,
+                )
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise
                 time.sleep(0.2)
-        assert response.status_code == 200, response.text
+        assert response.status_code in (200, 201), response.text
         assert response.json()
-        denied = httpx.get(f"http://127.0.0.1:{port}{path}", timeout=5)
+        denied = httpx.request(method, f"http://127.0.0.1:{port}{path}", timeout=5)
         assert denied.status_code == 401
     finally:
         proc.terminate()
