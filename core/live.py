@@ -232,6 +232,9 @@ class LiveSessionBase(abc.ABC):
         self._ended_status: SessionStatus | None = None
         self._extras: dict[str, list[JSONDict]] = {}
         self._user_cancelled = False
+        self._archive: Any = None
+        self._persist_wakeup = asyncio.Event()
+        self._persist_task: asyncio.Task[None] | None = None
 
     # -- user API -------------------------------------------------------------------------
 
@@ -255,6 +258,7 @@ class LiveSessionBase(abc.ABC):
                     error,
                     exc_info=logger.isEnabledFor(logging.DEBUG),
                 )
+        await self._stop_persisting()
         await self._close()
 
     async def send_audio(self, data: bytes) -> None:
@@ -312,13 +316,70 @@ class LiveSessionBase(abc.ABC):
 
     async def wait(self) -> IngestResult:
         """Consumes the remaining events (unless another task is consuming them, in which
-        case it waits for the end) and returns the result."""
+        case it waits for the end) and returns the result (also committed to the archive of
+        :meth:`persist_to`, if any)."""
         if self._consumer_attached:
             await self._ended.wait()
         else:
             async for _ in self.events():
                 pass
-        return await self._build_result()
+        result = await self._build_result()
+        if self._archive is not None:
+            await self._stop_persisting()
+            from convoport.migration import archive_ingest
+
+            await archive_ingest(self._archive, result)
+        return result
+
+    def persist_to(self, archive: Any) -> None:
+        """Keeps ``archive`` (a client of an archive backend, ``local:PATH``) up to date while
+        the session runs: after each final utterance and summary, the session and everything
+        received so far are committed in one transaction, so a crash or a lost stream loses
+        nothing that arrived. ``wait()`` commits the final result. Call it from the event
+        loop, before sending audio. (For vendors with no read-back API, Illocution, this is
+        the only copy.)"""
+        from convoport.capabilities import Capability
+        from convoport.errors import ConfigError
+
+        if Capability.ARCHIVE_SINK not in archive.capabilities.ports:
+            raise ConfigError(f"{archive.provider} is not an archive", hint="use local:PATH")
+        self._archive = archive
+        if self._persist_task is None:
+            self._persist_task = asyncio.get_running_loop().create_task(self._persist_loop())
+
+    async def _persist_loop(self) -> None:
+        from convoport.migration import archive_ingest
+
+        while True:
+            await self._persist_wakeup.wait()
+            self._persist_wakeup.clear()
+            if self._ended.is_set():
+                return  # wait() commits the final result
+            snapshot = IngestResult(
+                session=await LiveSessionBase._final_session(self),
+                transcript=self.transcript,
+                summary=self._summary,
+                bytes_sent=self.bytes_sent,
+            )
+            try:
+                await archive_ingest(self._archive, snapshot)
+            except Exception as error:  # keep the session going; the next commit retries
+                logger.warning(
+                    "%s live session %s: could not update the archive: %s",
+                    self.provider_name,
+                    self.session_id,
+                    error,
+                    exc_info=logger.isEnabledFor(logging.DEBUG),
+                )
+
+    async def _stop_persisting(self) -> None:
+        task, self._persist_task = self._persist_task, None
+        if task is not None:
+            self._persist_wakeup.set()
+            try:
+                await asyncio.wait_for(task, timeout=30)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
 
     @property
     def result(self) -> IngestResult:
@@ -353,8 +414,10 @@ class LiveSessionBase(abc.ABC):
             if key not in self._final:
                 self._order.append(key)
             self._final[key] = event.utterance
+            self._persist_wakeup.set()
         elif isinstance(event, SummaryEvent):
             self._summary = event.summary
+            self._persist_wakeup.set()
         elif isinstance(event, VendorEvent):
             self._extras.setdefault(event.name, []).append(event.data)
         elif isinstance(event, ErrorEvent):
@@ -373,6 +436,7 @@ class LiveSessionBase(abc.ABC):
         self._finished = True
         self._ended_status = SessionStatus.FAILED
         self._ended.set()
+        self._persist_wakeup.set()
 
     def _end(self, status: SessionStatus) -> None:
         """Ends the event stream (idempotent)."""
@@ -382,6 +446,7 @@ class LiveSessionBase(abc.ABC):
         self._ended_status = status
         self._queue.put_nowait(_END)
         self._ended.set()
+        self._persist_wakeup.set()
 
     def _sorted_finals(self) -> list[Utterance]:
         utterances = [self._final[k] for k in self._order]
@@ -411,8 +476,11 @@ class LiveSessionBase(abc.ABC):
         return self._result
 
     async def _final_session(self) -> Session:
-        """The session at the end. Adapters with a read-back API override this to fetch it."""
-        status = self._ended_status or SessionStatus.PROCESSING
+        """The session at the end. Adapters with a read-back API override this to fetch it.
+        Before the end (archive snapshots) the status is ``ACTIVE``."""
+        status = self._ended_status or (
+            SessionStatus.PROCESSING if self._finished else SessionStatus.ACTIVE
+        )
         return Session(
             provider=self.provider_name,
             id=self.session_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 
@@ -124,3 +125,37 @@ async def test_failure_is_raised_to_the_consumer() -> None:
     with pytest.raises(LiveSessionError, match="socket lost"):
         async for _ in live.events():
             pass
+
+
+async def test_persist_to_keeps_the_archive_current(tmp_path: Path) -> None:
+    from convoport import connect
+
+    folder = tmp_path / "archive"
+    async with connect(f"local:{folder}", create=True) as archive:
+        live = Scripted()
+        live.persist_to(archive)
+        live._emit(FinalUtterance(utterance=Utterance(id="x", text="kept", start=0.0, end=1.0)))
+        for _ in range(50):  # the snapshot is committed in the background
+            await asyncio.sleep(0.02)
+            try:
+                transcript = await archive.get_transcript("scripted:live-1")
+                break
+            except Exception:
+                continue
+        assert [u.text for u in transcript.utterances] == ["kept"]
+        snapshot = await archive.get_session("scripted:live-1")
+        assert snapshot.status is SessionStatus.ACTIVE
+        await live.finalize()
+        result = await live.wait()
+        final = await archive.get_session("scripted:live-1")
+        assert final.status is SessionStatus.COMPLETED
+        assert await archive.get_transcript("scripted:live-1") == result.transcript
+        assert (await archive.get_summary("scripted:live-1")).text == "last"
+
+
+async def test_persist_to_needs_an_archive() -> None:
+    from convoport import ConfigError, connect
+
+    async with connect("gladia", sandbox=True) as not_an_archive:
+        with pytest.raises(ConfigError, match="not an archive"):
+            Scripted().persist_to(not_an_archive)

@@ -572,7 +572,15 @@ def live_command(
     from convoport.model import SessionStatus
     from convoport.serde import unstructure
 
+    if archive_target is not None and not archive_target.startswith("local:"):
+        raise ConfigError(f"--archive takes local:PATH, got {archive_target!r}")
+
     async def go() -> Any:
+        from contextlib import AsyncExitStack
+
+        from convoport.connect import connect
+        from convoport.migration import archive_ingest
+
         source = MediaSource.of(wav)
         reader = WavStreamReader(source.chunks())
         fmt = await reader.format()
@@ -584,7 +592,14 @@ def live_command(
             languages=language,
             filename=wav.name,
         )
-        async with _connect(target, sandbox) as client, await client.start_live(options) as live:
+        async with AsyncExitStack() as stack:
+            archive = None
+            if archive_target is not None:
+                archive = await stack.enter_async_context(connect(archive_target, create=True))
+            client = await stack.enter_async_context(_connect(target, sandbox))
+            live = await stack.enter_async_context(await client.start_live(options))
+            if archive is not None:
+                live.persist_to(archive)  # what arrives is kept even if the stream is lost
 
             async def feed() -> None:
                 bytes_per_second = fmt.sample_rate * fmt.block_align
@@ -607,21 +622,13 @@ def live_command(
                 else:
                     state.err.print(f"[{event.kind}] {_event_text(event)}", markup=False)
             await feeder
-            return await live.wait()
+            result = await live.wait()
+            if archive is not None:
+                ref = await archive_ingest(archive, result, media=wav, media_type="audio/wav")
+                state.err.print(f"stored {ref} in {archive_target}", markup=False)
+            return result
 
-    if archive_target is not None and not archive_target.startswith("local:"):
-        raise ConfigError(f"--archive takes local:PATH, got {archive_target!r}")
     result = run(go())
-    if archive_target is not None:
-        from convoport.connect import connect
-        from convoport.migration import archive_ingest
-
-        async def store() -> Any:
-            async with connect(archive_target, create=True) as archive:
-                return await archive_ingest(archive, result, media=wav, media_type="audio/wav")
-
-        ref = run(store())
-        state.err.print(f"stored {ref} in {archive_target}", markup=False)
     if not state.json:
         state.out.print(
             f"session {result.session.ref}: {result.session.status.value}, "
