@@ -68,6 +68,9 @@ class SessionBundle:
     chat: tuple[ChatMessage, ...] = attrs.field(default=(), converter=_tuple)
     media: tuple[StoredMedia, ...] = attrs.field(default=(), converter=_tuple)
     provider_data: JSONDict = attrs.field(factory=dict, converter=_json_dict, repr=False)
+    #: False for a snapshot of a session still running (a live session persisted as it goes):
+    #: it is stored, but the ledger does not mark it done, so a later migration copies it.
+    complete: bool = True
 
 
 @attrs.frozen(kw_only=True)

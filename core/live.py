@@ -233,6 +233,8 @@ class LiveSessionBase(abc.ABC):
         self._extras: dict[str, list[JSONDict]] = {}
         self._user_cancelled = False
         self._archive: Any = None
+        self._persist_stop = False
+        self._final_committed = False
         self._persist_wakeup = asyncio.Event()
         self._persist_task: asyncio.Task[None] | None = None
 
@@ -318,17 +320,22 @@ class LiveSessionBase(abc.ABC):
         """Consumes the remaining events (unless another task is consuming them, in which
         case it waits for the end) and returns the result (also committed to the archive of
         :meth:`persist_to`, if any)."""
-        if self._consumer_attached:
-            await self._ended.wait()
-        else:
-            async for _ in self.events():
-                pass
-        result = await self._build_result()
-        if self._archive is not None:
+        try:
+            if self._consumer_attached:
+                await self._ended.wait()
+            else:
+                async for _ in self.events():
+                    pass
+            result = await self._build_result()
+        except BaseException:
+            await self._stop_persisting()  # keeps what arrived, with the end status
+            raise
+        if self._archive is not None and not self._final_committed:
             await self._stop_persisting()
             from convoport.migration import archive_ingest
 
             await archive_ingest(self._archive, result)
+            self._final_committed = True
         return result
 
     def persist_to(self, archive: Any) -> None:
@@ -348,13 +355,14 @@ class LiveSessionBase(abc.ABC):
             self._persist_task = asyncio.get_running_loop().create_task(self._persist_loop())
 
     async def _persist_loop(self) -> None:
+        """Commits a snapshot whenever woken; after the end (or when told to stop) it commits
+        one last snapshot, with the end status, and returns."""
         from convoport.migration import archive_ingest
 
         while True:
             await self._persist_wakeup.wait()
             self._persist_wakeup.clear()
-            if self._ended.is_set():
-                return  # wait() commits the final result
+            last = self._ended.is_set() or self._persist_stop
             snapshot = IngestResult(
                 session=await LiveSessionBase._final_session(self),
                 transcript=self.transcript,
@@ -371,15 +379,33 @@ class LiveSessionBase(abc.ABC):
                     error,
                     exc_info=logger.isEnabledFor(logging.DEBUG),
                 )
+            if last:
+                return
 
     async def _stop_persisting(self) -> None:
+        """Lets the persist loop commit its last snapshot and end (30 s at most)."""
         task, self._persist_task = self._persist_task, None
-        if task is not None:
-            self._persist_wakeup.set()
-            try:
-                await asyncio.wait_for(task, timeout=30)
-            except (TimeoutError, asyncio.CancelledError):
-                task.cancel()
+        if task is None:
+            return
+        self._persist_stop = True
+        self._persist_wakeup.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=30)
+        except TimeoutError:
+            task.cancel()
+            logger.warning(
+                "%s live session %s: the archive did not answer in time",
+                self.provider_name,
+                self.session_id,
+            )
+        except asyncio.CancelledError:
+            task.cancel()
+            raise
+
+    @property
+    def ended(self) -> bool:
+        """Whether the session has ended (done, a fatal error, or a lost stream)."""
+        return self._finished
 
     @property
     def result(self) -> IngestResult:

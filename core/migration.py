@@ -221,9 +221,12 @@ async def migrate(
             else _open(destination, sandbox, owned, create=not dry_run)
         )
         runner = _Runner(src, dst, options, progress or Progress())
-        claim = getattr(dst.adapter, "acquire_writer", None)
-        if runner.mode == "copy" and not dry_run and claim is not None:
-            await claim()  # one writer per archive: a second migration fails at once
+        sink: Any = dst.adapter
+        can_claim = hasattr(sink, "acquire_writer")
+        held = getattr(sink, "_writer_lock", None) is not None
+        claimed_here = runner.mode == "copy" and not dry_run and can_claim and not held
+        if claimed_here:
+            await sink.acquire_writer()  # one writer per archive: a second one fails at once
         try:
             return await runner.run()
         except BaseExceptionGroup as group:
@@ -233,6 +236,9 @@ async def migrate(
             if len(errors) == 1 and isinstance(errors[0], Exception):
                 raise errors[0] from None
             raise
+        finally:
+            if claimed_here:
+                sink.release_writer()
     finally:
         for client in owned:
             await client.aclose()
@@ -376,10 +382,16 @@ class _Runner:
         artifacts: list[str] = []
         transcripts: tuple[Transcript, ...] = ()
         if self._wanted("transcripts"):
-            transcript = await _optional(self.src.get_transcript(session))
-            if transcript is not None:
-                transcripts = (transcript,)
-                artifacts.append("transcript")
+            every = getattr(self.src.adapter, "list_transcripts", None)
+            if every is not None:  # an archive: the original and the re-processed ones
+                transcripts = tuple(await every(session.ref))
+            else:
+                transcript = await _optional(self.src.get_transcript(session))
+                transcripts = () if transcript is None else (transcript,)
+            if transcripts:
+                artifacts.append(
+                    "transcript" if len(transcripts) == 1 else f"{len(transcripts)} transcripts"
+                )
         summary = None
         if self._wanted("summaries"):
             summary = await _optional(self.src.get_summary(session))
@@ -561,6 +573,7 @@ async def archive_ingest(
             summary=result.summary,
             media=tuple(stored),
             provider_data=result.provider_data,
+            complete=session.status.terminal,
         )
     )
     return ref

@@ -80,6 +80,13 @@ T = TypeVar("T")
 _VERIFY_HINT = "run 'convoport verify' on the archive"
 
 
+def _absolute_root(root: str) -> str:
+    """A media root that means the same from any working directory (URLs are kept)."""
+    if "://" in root:
+        return root
+    return str(Path(root).expanduser().resolve())
+
+
 def _folder(value: str | Path) -> str:
     text = str(value).strip()
     if not text:
@@ -253,26 +260,30 @@ class LocalAdapter(Adapter):
             return self._catalog, self._media
 
     def _remembered_media_root(self, catalog: Catalog) -> str:
-        """The media root: the one given to ``connect``, else the one the archive was created
-        with (stored in its catalog), else ``<path>/media``. The first root used is stored."""
+        """The media root: the one given to ``connect``, else the one the archive was first
+        given (kept in its catalog, as an absolute path or URL), else ``<path>/media`` derived
+        anew on each open (so a moved or copied archive keeps finding its own media)."""
+        given = self.config.media_root
         try:
             row = catalog.conn.execute(
                 "SELECT value FROM settings WHERE key = 'media_root'"
             ).fetchone()
-            if row is None:
+            if row is None and given:
                 with catalog.transaction() as conn:
                     conn.execute(
                         "INSERT OR IGNORE INTO settings (key, value) VALUES ('media_root', ?)",
-                        (self.media_root,),
+                        (_absolute_root(given),),
                     )
-                return self.media_root
         except sqlite3.Error as exc:
             raise ArchiveError(
                 f"could not read the settings of the archive at {self.folder}: {exc}",
                 hint="run 'convoport verify' on it",
             ) from exc
-        stored = str(row[0])
-        return self.config.media_root or stored
+        if given:
+            return given
+        if row is not None:
+            return str(row[0])
+        return str(self.folder / "media")
 
     async def _stores(self) -> tuple[Catalog, MediaStore]:
         if self._catalog is not None and self._media is not None:
@@ -312,7 +323,10 @@ class LocalAdapter(Adapter):
             import fcntl
             import os
 
-            handle = path.open("a+", encoding="utf-8")
+            try:
+                handle = path.open("a+", encoding="utf-8")
+            except OSError as exc:
+                raise ArchiveError(f"could not lock the archive at {self.folder}: {exc}") from exc
             try:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -334,10 +348,14 @@ class LocalAdapter(Adapter):
 
         self._writer_lock = await anyio.to_thread.run_sync(claim)
 
-    async def aclose(self) -> None:
+    def release_writer(self) -> None:
+        """Gives up the claim of :meth:`acquire_writer` (closing the file releases the lock)."""
         lock, self._writer_lock = self._writer_lock, None
         if lock is not None:
-            lock.close()  # closing the file releases the flock
+            lock.close()
+
+    async def aclose(self) -> None:
+        self.release_writer()
         catalog = self._catalog
         if catalog is not None:
             self._catalog = None

@@ -446,7 +446,8 @@ class Catalog:
             problems.append((source, "the ledger says done but the session is not archived"))
         for ref, state in self.conn.execute(
             "SELECT s.ref, l.state FROM sessions s LEFT JOIN ledger l ON l.source = s.ref "
-            "WHERE l.source IS NULL OR l.state != 'done' ORDER BY s.ref"
+            "WHERE (l.source IS NULL OR l.state != 'done') "
+            "AND s.status IN ('completed', 'failed', 'cancelled') ORDER BY s.ref"
         ):
             what = "no ledger entry" if state is None else f"the ledger says {state}"
             problems.append((ref, f"the session is archived but {what}"))
@@ -523,6 +524,8 @@ class Catalog:
             self._replace_children(conn, pk, transcripts, summary, participants, chat)
             self._replace_recordings(conn, pk, media_rows)
             total = sum(m.size for m in bundle.media)
+            if not bundle.complete:
+                return sorted(old_paths - {m.path for m in bundle.media})
             conn.execute(
                 "INSERT INTO ledger (source, state, attempts, reason, updated_at, bytes) "
                 "VALUES (?, 'done', 1, NULL, ?, ?) "

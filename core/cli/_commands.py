@@ -567,6 +567,7 @@ def live_command(
     With --archive, what the session produced (and the audio) is stored in an archive when it
     ends: for a vendor without a read-back API (Illocution) that is the only copy."""
     from convoport._wav import WavStreamReader
+    from convoport.errors import LiveSessionError
     from convoport.live import FinalUtterance, LiveOptions, PartialTranscript
     from convoport.media import MediaSource
     from convoport.model import SessionStatus
@@ -604,10 +605,13 @@ def live_command(
             async def feed() -> None:
                 bytes_per_second = fmt.sample_rate * fmt.block_align
                 async for pcm in reader.pcm(bytes_per_second // 10):
+                    if live.ended:  # the vendor ended it: its event says why
+                        return
                     await live.send_audio(pcm)
                     if realtime:
                         await asyncio.sleep(len(pcm) / bytes_per_second)
-                await live.finalize()
+                if not live.ended:
+                    await live.finalize()
 
             feeder = asyncio.create_task(feed())
             async for event in live.events():
@@ -621,7 +625,11 @@ def live_command(
                     state.err.print(f"… {event.utterance.text}", markup=False, style="dim")
                 else:
                     state.err.print(f"[{event.kind}] {_event_text(event)}", markup=False)
-            await feeder
+            try:
+                await feeder
+            except LiveSessionError:
+                if not live.ended:
+                    raise
             result = await live.wait()
             if archive is not None:
                 ref = await archive_ingest(archive, result, media=wav, media_type="audio/wav")
