@@ -53,11 +53,27 @@ class _Portal:
         )
         self._thread.start()
 
+    @property
+    def on_loop_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
     def call(self, fn: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         loop = self._loop
         if loop is None:
             raise ConfigError("this client is closed")
+        if self.on_loop_thread:
+            raise ConfigError("a sync client cannot be used from inside its own event loop")
         return asyncio.run_coroutine_threadsafe(fn(*args), loop).result()
+
+    def submit(self, fn: Callable[..., Coroutine[Any, Any, Any]], *args: Any) -> None:
+        """Schedules ``fn`` on the loop without waiting (safe from any thread)."""
+        loop = self._loop
+        if loop is None:
+            return
+        if self.on_loop_thread:
+            loop.create_task(fn(*args))
+        else:
+            asyncio.run_coroutine_threadsafe(fn(*args), loop)
 
     def iterate(self, iterator: AsyncIterator[T]) -> Iterator[T]:
         """Drives an async iterator from this thread, one item per round trip; leaving early
@@ -78,39 +94,67 @@ class _Portal:
         finally:
             aclose = getattr(iterator, "aclose", None)
             if aclose is not None and self._loop is not None:
-                with suppress(ConfigError):
-                    self.call(aclose)
+                if self.on_loop_thread:  # collected on the loop's own thread: do not wait
+                    self.submit(aclose)
+                else:
+                    with suppress(ConfigError):
+                        self.call(aclose)
 
-    def close(self) -> None:
-        loop, self._loop = self._loop, None
+    def shutdown(self, client: AsyncClient | None = None) -> None:
+        """Closes ``client`` (if given) on the loop, cancels what is still running there,
+        stops the loop and its thread. Safe from any thread, and twice."""
+        loop = self._loop
         if loop is None:
             return
-        loop.call_soon_threadsafe(loop.stop)
-        if threading.current_thread() is not self._thread:
-            self._thread.join(timeout=10)
+
+        async def finish() -> None:
+            if client is not None:
+                with suppress(Exception):
+                    await client.aclose()
+            current = asyncio.current_task()
+            for task in asyncio.all_tasks():
+                if task is not current:
+                    task.cancel()
+            loop.call_soon(loop.stop)
+
+        if self.on_loop_thread:
+            self._loop = None
+            loop.create_task(finish())  # the thread ends after this callback returns
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(finish(), loop).result(timeout=30)
+        except Exception:  # the loop is stuck; stop it anyway
+            loop.call_soon_threadsafe(loop.stop)
+        self._loop = None
+        self._thread.join(timeout=10)
         if not loop.is_running():
             loop.close()
+
+    def close(self) -> None:
+        self.shutdown()
 
 
 class SyncRecordingStream:
     """A recording open for reading: ``recording`` and ``iter_bytes()``."""
 
-    def __init__(self, stream: RecordingStream, portal: _Portal) -> None:
+    def __init__(self, stream: RecordingStream, portal: _Portal, owner: SyncClient) -> None:
         self._stream = stream
         self._portal = portal
+        self._owner = owner  # keeps the client (and its loop) alive while this is in use
         self.recording = stream.recording
 
     def iter_bytes(self, chunk_size: int = 1 << 16) -> Iterator[bytes]:
         """The media bytes in chunks of at most ``chunk_size`` bytes."""
-        return self._portal.iterate(self._stream.aiter_bytes(chunk_size))
+        yield from self._portal.iterate(self._stream.aiter_bytes(chunk_size))
 
 
 class SyncLiveSession:
     """The blocking twin of a live session handle (a context manager)."""
 
-    def __init__(self, live: LiveSessionBase, portal: _Portal) -> None:
+    def __init__(self, live: LiveSessionBase, portal: _Portal, owner: SyncClient) -> None:
         self._live = live
         self._portal = portal
+        self._owner = owner  # keeps the client (and its loop) alive while this is in use
 
     @property
     def session_id(self) -> str:
@@ -148,7 +192,7 @@ class SyncLiveSession:
         self._portal.call(self._live.keepalive)
 
     def events(self) -> Iterator[LiveEvent]:
-        return self._portal.iterate(self._live.events())
+        yield from self._portal.iterate(self._live.events())
 
     def wait(self) -> IngestResult:
         return self._portal.call(self._live.wait)
@@ -164,8 +208,9 @@ class SyncClient:
     def __init__(self, client: AsyncClient) -> None:
         self._client = client
         self._portal = _Portal()
-        # A client dropped without close() still stops its thread.
-        self._finalizer = weakref.finalize(self, self._portal.close)
+        # A client dropped without close() still closes its connections and stops its thread
+        # (objects it handed out keep it alive while they are in use).
+        self._finalizer = weakref.finalize(self, self._portal.shutdown, client)
 
     def __repr__(self) -> str:
         return f"SyncClient(provider={self.provider!r})"
@@ -200,12 +245,7 @@ class SyncClient:
 
     def close(self) -> None:
         """Closes the connections and stops the event-loop thread. Safe to call twice."""
-        try:
-            self._portal.call(self._client.aclose)
-        except ConfigError:
-            return
-        finally:
-            self._portal.close()
+        self._finalizer()
 
     def list_sessions(
         self,
@@ -214,7 +254,8 @@ class SyncClient:
         page_size: int | None = None,
         limit: int | None = None,
     ) -> Iterator[Session]:
-        return self._portal.iterate(
+        # A generator of this client's, so the client lives as long as the iteration.
+        yield from self._portal.iterate(
             self._client.list_sessions(query, page_size=page_size, limit=limit)
         )
 
@@ -239,7 +280,7 @@ class SyncClient:
         cm = self._client.open_recording(session, recording_id)
         stream = self._portal.call(cm.__aenter__)
         try:
-            yield SyncRecordingStream(stream, self._portal)
+            yield SyncRecordingStream(stream, self._portal, self)
         except BaseException as exc:
             if not self._portal.call(cm.__aexit__, type(exc), exc, exc.__traceback__):
                 raise
@@ -274,7 +315,7 @@ class SyncClient:
 
     def start_live(self, options: LiveOptions | None = None) -> SyncLiveSession:
         live = self._portal.call(self._client.start_live, options)
-        return SyncLiveSession(live, self._portal)
+        return SyncLiveSession(live, self._portal, self)
 
     def analyze(
         self, media: MediaInput | MediaSource, options: LiveOptions | None = None

@@ -331,3 +331,10 @@ def test_sync_client_dropped_without_close_stops_its_thread() -> None:
     for thread in leftover:
         thread.join(timeout=5)
     assert not any(t.is_alive() for t in leftover)
+
+
+def test_a_sync_client_used_only_through_what_it_returned() -> None:
+    import convoport
+
+    sessions = list(convoport.connect_sync("gladia", sandbox=True).list_sessions(limit=3))
+    assert len(sessions) == 3

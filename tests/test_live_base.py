@@ -159,3 +159,40 @@ async def test_persist_to_needs_an_archive() -> None:
     async with connect("gladia", sandbox=True) as not_an_archive:
         with pytest.raises(ConfigError, match="not an archive"):
             Scripted().persist_to(not_an_archive)
+
+
+async def test_leaving_early_keeps_what_arrived(tmp_path: Path) -> None:
+    from convoport import connect
+
+    async with connect(f"local:{tmp_path / 'a'}", create=True) as archive:
+        async with Scripted() as live:
+            live.persist_to(archive)
+            live._emit(FinalUtterance(utterance=Utterance(id="x", text="one", start=0.0)))
+            live._emit(FinalUtterance(utterance=Utterance(id="y", text="two", start=1.0)))
+            async for _ in live.events():
+                break  # leave without wait()
+        transcript = await archive.get_transcript("scripted:live-1")
+        assert [u.text for u in transcript.utterances] == ["one", "two"]
+        session = await archive.get_session("scripted:live-1")
+        assert session.status is SessionStatus.ACTIVE
+        # an unfinished snapshot is not "done" in the ledger: a later migration copies it
+        ledger = await archive.adapter.ledger()  # type: ignore[attr-defined]
+        assert [e for e in ledger if e.state == "done"] == []
+        assert (await archive.adapter.verify()).ok  # type: ignore[attr-defined]
+
+
+async def test_a_lost_stream_still_keeps_what_arrived(tmp_path: Path) -> None:
+    from convoport import connect
+
+    async with connect(f"local:{tmp_path / 'a'}", create=True) as archive:
+        live = Scripted()
+        live.persist_to(archive)
+        for n in range(3):
+            u = Utterance(id=f"u{n}", text=f"u{n}", start=float(n))
+            live._emit(FinalUtterance(utterance=u))
+        live._fail(LiveSessionError("stream lost", provider="scripted"))
+        with pytest.raises(LiveSessionError, match="stream lost"):
+            await live.wait()
+        transcript = await archive.get_transcript("scripted:live-1")
+        assert [u.text for u in transcript.utterances] == ["u0", "u1", "u2"]
+        assert (await archive.get_session("scripted:live-1")).status is SessionStatus.FAILED

@@ -321,3 +321,35 @@ async def test_one_migration_writes_to_an_archive_at_a_time(tmp_path: Path) -> N
         assert dry.planned > 0
     report = await migrate(source(), f"local:{archive}", backoff=0)
     assert report.copied > 0
+
+
+async def test_a_callers_archive_client_is_released_after_each_run(tmp_path: Path) -> None:
+    async with connect(f"local:{tmp_path / 'a'}", create=True) as archive:
+        first = await migrate(source(), archive, backoff=0)
+        second = await migrate(source(), archive, backoff=0)
+        assert first.copied > 0
+        assert second.skipped == first.copied + first.skipped
+        # and another process may write now
+        await migrate(source(), f"local:{tmp_path / 'a'}", backoff=0)
+
+
+def test_archive_opened_from_another_directory_finds_its_media(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from click.testing import CliRunner
+
+    from convoport.cli import cli
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    result = CliRunner().invoke(
+        cli, ["migrate", "gladia", "local:./arch", "--sandbox", "--limit", "4"]
+    )
+    assert result.exit_code == 0, result.output
+    monkeypatch.chdir(tmp_path)
+    verified = CliRunner().invoke(cli, ["verify", str(work / "arch")])
+    assert verified.exit_code == 0, verified.output
+    moved = tmp_path / "moved"
+    (work / "arch").rename(moved)
+    assert CliRunner().invoke(cli, ["verify", str(moved)]).exit_code == 0

@@ -51,3 +51,16 @@ async def test_reprocess_dry_run(archive: str) -> None:
     report = await migrate(archive, "illocution", sandbox=True, dry_run=True)
     assert report.planned > 0
     assert report.copied == 0
+
+
+async def test_archive_copies_keep_reprocessed_transcripts(archive: str, tmp_path: Path) -> None:
+    await migrate(archive, "illocution", sandbox=True)
+    copy = f"local:{tmp_path / 'copy'}"
+    report = await migrate(archive, copy)
+    assert report.failed == 0
+    async with connect(archive) as a, connect(copy) as b:
+        async for session in a.list_sessions():
+            left = await a.adapter.list_transcripts(session.ref)  # type: ignore[attr-defined]
+            right = await b.adapter.list_transcripts(session.ref)  # type: ignore[attr-defined]
+            assert [t.engine for t in right] == [t.engine for t in left]
+            assert right == left
