@@ -130,9 +130,6 @@ class _Portal:
         if not loop.is_running():
             loop.close()
 
-    def close(self) -> None:
-        self.shutdown()
-
 
 class SyncRecordingStream:
     """A recording open for reading: ``recording`` and ``iter_bytes()``."""

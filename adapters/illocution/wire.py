@@ -150,30 +150,6 @@ class CognitiveEvent(TypedDict, total=False):
     signals: Any
 
 
-class TransitionEvent(TypedDict, total=False):
-    transition_id: str
-    at_ms: int
-    from_state: dict[str, Any]
-    to_state: dict[str, Any]
-    evidence_utterance_ids: list[str]
-    drivers: dict[str, Any]
-    confidence: float
-    stability: str
-
-
-class MomentEvent(TypedDict, total=False):
-    moment_id: str
-    category: str
-    speaker_id: str
-    start_ms: int
-    end_ms: int
-    utterance_ids: list[str]
-    summary: str
-    labels: list[str]
-    confidence: float
-    evidence: Any
-
-
 class ConversationSummary(TypedDict, total=False):
     overview: str
     key_insights: list[str]
@@ -242,6 +218,16 @@ class Transition(TypedDict, total=False):
     drivers: dict[str, Any]
     confidence: float
     stability: str
+
+
+class TransitionEvent(Transition, total=False):
+    """The SSE ``transition`` payload: the same fields as the REST ``Transition``."""
+
+
+class MomentEvent(Moment, total=False):
+    """The SSE ``moment`` payload: the REST ``Moment`` plus ``evidence`` (SSE only)."""
+
+    evidence: Any
 
 
 class Insights(TypedDict, total=False):
