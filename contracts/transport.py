@@ -35,11 +35,12 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote, urlencode
+from urllib.parse import quote, urlencode
 
 import attrs
 import httpx
 
+from convoport import multipart
 from convoport._redact import REDACTED, SECRET_KEYS, Redactor
 from convoport.contracts.cassette import (
     BinaryBody,
@@ -74,109 +75,19 @@ class CassetteMismatch(AssertionError):
 # -- multipart ----------------------------------------------------------------------------------
 
 
-@attrs.frozen(kw_only=True)
-class MultipartPart:
-    """One part of a parsed ``multipart/form-data`` body."""
-
-    name: str
-    filename: str | None
-    content_type: str | None
-    data: bytes
-
-
-_PARAM = re.compile(r';\s*([^\s=;]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
-_HTML5_ESCAPE = re.compile(r"%(22|[01][0-9A-Fa-f])")
-
-
-def _header_params(value: str) -> tuple[str, dict[str, str]]:
-    """Splits ``form-data; name="a"; filename="b"`` into the main value and its parameters."""
-    main, _, rest = value.partition(";")
-    params: dict[str, str] = {}
-    for match in _PARAM.finditer(";" + rest):
-        key, raw = match.group(1).lower(), match.group(2).strip()
-        if raw.startswith('"') and raw.endswith('"') and len(raw) >= 2:
-            raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
-            # The HTML5 form encoding (used by browsers and httpx) percent-escapes quotes and
-            # control characters inside parameters.
-            raw = _HTML5_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), raw)
-        if key.endswith("*"):
-            charset, _, encoded = raw.partition("'")
-            _, _, encoded = encoded.partition("'")
-            try:
-                raw = unquote(encoded, encoding=charset or "utf-8", errors="strict")
-            except (LookupError, UnicodeDecodeError):
-                continue
-            key = key[:-1]
-            params[key] = raw
-        else:
-            params.setdefault(key, raw)
-    return main.strip().lower(), params
-
-
-def multipart_boundary(content_type: str | None) -> str | None:
-    """The boundary of a ``multipart/form-data`` content type, or ``None``."""
-    if not content_type:
-        return None
-    main, params = _header_params(content_type)
-    if main != "multipart/form-data":
-        return None
-    return params.get("boundary") or None
+#: One part of a parsed ``multipart/form-data`` body (the one parser is
+#: :mod:`convoport.multipart`; these names stay for the kit's users).
+MultipartPart = multipart.Part
+multipart_boundary = multipart.boundary_of
 
 
 def parse_multipart(content_type: str | None, body: bytes) -> list[MultipartPart]:
     """Parses a ``multipart/form-data`` body (RFC 7578) into its parts, in order.
 
-    Raises ``ValueError`` when the content type has no boundary or the body is malformed.
+    Raises ``ValueError`` (:class:`convoport.multipart.MultipartError`) when the content type
+    has no boundary or the body is malformed.
     """
-    boundary = multipart_boundary(content_type)
-    if boundary is None:
-        raise ValueError(f"not multipart/form-data with a boundary: {content_type!r}")
-    dash = b"--" + boundary.encode("latin-1")
-    if body.startswith(dash):
-        pos = 0
-    else:
-        pos = body.find(b"\r\n" + dash)
-        if pos < 0:
-            raise ValueError("the multipart body does not contain its boundary")
-        pos += 2
-    parts: list[MultipartPart] = []
-    while True:
-        pos += len(dash)
-        if body[pos : pos + 2] == b"--":
-            return parts
-        eol = body.find(b"\r\n", pos)
-        if eol < 0 or body[pos:eol].strip(b" \t"):
-            raise ValueError("malformed multipart boundary line")
-        start = eol + 2
-        end = body.find(b"\r\n" + dash, start)
-        if end < 0:
-            raise ValueError("the multipart body has no closing boundary")
-        parts.append(_parse_part(body[start:end]))
-        pos = end + 2
-
-
-def _parse_part(raw: bytes) -> MultipartPart:
-    if raw.startswith(b"\r\n"):
-        head, data = b"", raw[2:]
-    else:
-        head, sep, data = raw.partition(b"\r\n\r\n")
-        if not sep:
-            raise ValueError("a multipart part has no blank line after its headers")
-    headers: dict[str, str] = {}
-    for line in head.decode("utf-8", errors="replace").split("\r\n"):
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise ValueError(f"malformed multipart part header {line!r}")
-        headers[name.strip().lower()] = value.strip()
-    disposition, params = _header_params(headers.get("content-disposition", ""))
-    if disposition != "form-data" or "name" not in params:
-        raise ValueError("a multipart part has no 'Content-Disposition: form-data; name=...'")
-    return MultipartPart(
-        name=params["name"],
-        filename=params.get("filename"),
-        content_type=headers.get("content-type"),
-        data=data,
-    )
+    return multipart.parse(content_type, body)
 
 
 def multipart_digest(parts: Iterable[MultipartPart]) -> MultipartBody:
