@@ -63,9 +63,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from typing import Any
 
 import attrs
@@ -80,6 +79,7 @@ from convoport.errors import ConfigError
 from convoport.http import ErrorInfo, HttpClient
 from convoport.live import IngestResult, LiveOptions, merge_provider_options
 from convoport.media import MediaSource
+from convoport.multipart import FilePart, MultipartWriter
 
 #: Read timeout for ``POST /analyze`` (processing time grows with the media's length).
 ANALYZE_TIMEOUT = httpx.Timeout(60.0, read=900.0)
@@ -273,18 +273,19 @@ class IllocutionAdapter(Adapter):
         prefix = b""
         if first and not first.startswith(b"RIFF"):
             prefix = wav_header_for(options, data_size=media.size) or b""
-        body = StreamedMultipart(
-            fields=fields,
-            file_field="file",
-            filename=filename,
-            content_type=content_type,
-            first=prefix + first,
-            rest=chunks,
-            size=None if media.size is None else media.size + len(prefix),
+        body = MultipartWriter.from_fields(
+            fields,
+            [
+                FilePart(
+                    name="file",
+                    filename=filename,
+                    content_type=content_type,
+                    content=_prepend(prefix + first, chunks),
+                    size=None if media.size is None else media.size + len(prefix),
+                )
+            ],
         )
-        headers = {"content-type": body.content_type}
-        if body.content_length is not None:
-            headers["content-length"] = str(body.content_length)
+        headers = body.headers()
         content: Any = body.stream()  # an async iterator: httpx streams it (never bytes)
         response = await self.http.request(
             "POST",
@@ -304,71 +305,12 @@ def _suffix(encoding: str) -> str:
     return name[name.rindex(".") :]
 
 
-class StreamedMultipart:
-    """A ``multipart/form-data`` body whose one file part is streamed.
-
-    ``stream()`` yields the preamble and the form fields, the file's ``first`` bytes, the
-    ``rest`` as it is read, then the closing boundary; ``sent`` counts the file bytes
-    yielded; ``content_length`` is known when the file's ``size`` is.
-    """
-
-    def __init__(
-        self,
-        *,
-        fields: Mapping[str, str],
-        file_field: str,
-        filename: str,
-        content_type: str,
-        first: bytes,
-        rest: AsyncIterator[bytes],
-        size: int | None,
-        boundary: str | None = None,
-    ) -> None:
-        self.boundary = boundary or secrets.token_hex(16)
-        self.sent = 0
-        self.size = size
-        self._first = first
-        self._rest = rest
-        head = b""
-        for name, value in fields.items():
-            head += self._part_head(name, None, None) + value.encode() + b"\r\n"
-        head += self._part_head(file_field, filename, content_type)
-        self._head = head
-        self._tail = b"\r\n--" + self.boundary.encode() + b"--\r\n"
-
-    @property
-    def content_type(self) -> str:
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    @property
-    def content_length(self) -> int | None:
-        if self.size is None:
-            return None
-        return len(self._head) + self.size + len(self._tail)
-
-    def _part_head(self, name: str, filename: str | None, content_type: str | None) -> bytes:
-        disposition = f'form-data; name="{_quote(name)}"'
-        if filename is not None:
-            disposition += f'; filename="{_quote(filename)}"'
-        lines = [f"--{self.boundary}", f"Content-Disposition: {disposition}"]
-        if content_type is not None:
-            lines.append(f"Content-Type: {content_type}")
-        return ("\r\n".join(lines) + "\r\n\r\n").encode()
-
-    async def stream(self) -> AsyncIterator[bytes]:
-        yield self._head
-        if self._first:
-            self.sent += len(self._first)
-            yield self._first
-        async for chunk in self._rest:
-            self.sent += len(chunk)
-            yield chunk
-        yield self._tail
+async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """``first``, then the chunks of ``rest`` as they are read."""
+    if first:
+        yield first
+    async for chunk in rest:
+        yield chunk
 
 
-def _quote(value: str) -> str:
-    """HTML5 form-data quoting (what browsers and httpx do)."""
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
-
-
-__all__ = ["IllocutionAdapter", "IllocutionConfig", "StreamedMultipart", "error_parser"]
+__all__ = ["IllocutionAdapter", "IllocutionConfig", "error_parser"]
