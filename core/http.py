@@ -48,6 +48,7 @@ from convoport.errors import (
     is_retryable_status,
     parse_retry_after,
 )
+from convoport.multipart import FilePart, MultipartWriter, guess_content_type
 
 logger = logging.getLogger("convoport.http")
 
@@ -400,6 +401,12 @@ class HttpClient:
         if timeout is not None:
             t = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
             extensions["timeout"] = t.as_dict()
+        if files is not None:
+            # One multipart writer for the whole project (same bytes as httpx would send).
+            body = multipart_body(data, files)
+            content = body.to_bytes() if body.resendable else body.stream()
+            headers = {**body.headers(), **(headers or {})}
+            data = files = None
         return self._client.build_request(
             method,
             target,
@@ -604,6 +611,65 @@ class HttpClient:
         return result
 
 
+def multipart_body(data: Mapping[str, Any] | None, files: Any) -> MultipartWriter:
+    """The ``multipart/form-data`` body for httpx-style ``data=`` + ``files=`` arguments.
+
+    ``data`` values are strings or primitives (``True`` -> ``"true"``, ``None`` -> ``""``) or
+    lists of them (one part each). ``files`` is a mapping or a list of ``(name, file)`` pairs,
+    or a list of :class:`~convoport.multipart.FilePart`; a file is ``bytes``/``str``
+    (sent as filename ``upload``), ``(filename, content)``, ``(filename, content,
+    content_type)`` or a ``FilePart`` (whose content may be async chunks). A missing content
+    type is guessed from the filename, as httpx does. Fields come first, then files.
+    """
+    fields: list[tuple[str, str]] = []
+    for name, value in (data or {}).items():
+        for item in value if isinstance(value, (list, tuple)) else [value]:
+            fields.append((str(name), _form_value(item)))
+    items = files.items() if isinstance(files, Mapping) else files
+    parts: list[FilePart] = []
+    for item in items:
+        if isinstance(item, FilePart):
+            parts.append(item)
+            continue
+        name, value = item
+        if isinstance(value, FilePart):
+            parts.append(attrs.evolve(value, name=name))
+            continue
+        filename: str | None
+        content_type: str | None = None
+        if isinstance(value, tuple):
+            filename, content = value[0], value[1]
+            if len(value) > 2:
+                content_type = value[2]
+        else:
+            filename, content = "upload", value
+        if isinstance(content, str):
+            content = content.encode()
+        if not isinstance(content, bytes):
+            raise TypeError(f"multipart file {name!r}: content must be bytes or a FilePart")
+        parts.append(
+            FilePart(
+                name=str(name),
+                filename=filename or None,
+                content=content,
+                content_type=content_type or guess_content_type(filename),
+            )
+        )
+    return MultipartWriter.from_fields(fields, parts)
+
+
+def _form_value(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)
+
+
 def _jitter(ceiling: float) -> float:
     import random
 
@@ -620,4 +686,5 @@ __all__ = [
     "StreamedResponse",
     "default_error_parser",
     "error_message",
+    "multipart_body",
 ]

@@ -465,6 +465,12 @@ class MultipartWriter:
             total += len(self._head(part)) + size + 2
         return total
 
+    @property
+    def resendable(self) -> bool:
+        """Whether every content is ``bytes`` (so :meth:`to_bytes` works and the body may be
+        sent again, on a retry or a redirect)."""
+        return all(isinstance(p, Field) or isinstance(p.content, bytes) for p in self.parts)
+
     def headers(self) -> dict[str, str]:
         """``Content-Type`` and, when known, ``Content-Length``."""
         headers = {"content-type": self.content_type}
