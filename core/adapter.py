@@ -5,29 +5,39 @@ An adapter is a subclass of :class:`Adapter` that declares, in its class body, i
 declares. Nothing else: argument checks, capability checks, pagination, retries, error mapping
 and the sync twin all live in core (:class:`convoport.AsyncClient`).
 
-Primitives (all ``async``; ``session_id`` is the vendor's id as a string):
+Primitives (all ``async``). Artifact primitives receive the :class:`~convoport.Session` the
+caller passed, or the one ``_get_session`` returned when the caller gave an id, so an adapter
+can reuse what a list page or a get already carried in ``session.provider_data`` instead of
+fetching the same object again (an adapter without ``catalog.get`` receives a reference-only
+session: ``status`` ``PENDING``, empty ``provider_data``). ``session_id`` is the vendor's id as
+a string.
 
-====================================  =====================  ===================================
-primitive                             capability             returns
-====================================  =====================  ===================================
-``_list_sessions_page(q, cursor, n)`` ``catalog.list``       ``Page[Session]`` (``cursor`` None
-                                                             on the first call; ``n`` page size)
-``_get_session(session_id)``          ``catalog.get``        ``Session``
-``_delete_session(session_id)``       ``catalog.delete``     ``None``
-``_list_recordings(session_id)``      ``recordings``         ``list[Recording]``
-``_open_recording(session_id, rec)``  ``recordings``         async context manager of
-                                                             ``RecordingStream``
-``_get_transcript(session_id)``       ``transcripts``        ``Transcript``
-``_get_summary(session_id)``          ``summaries``          ``Summary``
-``_list_participants(session_id)``    ``participants``       ``list[Participant]``
-``_list_chat(session_id)``            ``chat``               ``list[ChatMessage]``
-``_start_live(options)``              ``live.ingest``        a started ``LiveSessionBase``
-``_analyze(media, options)``          ``batch.ingest``       ``IngestResult``
-``_ledger_entry`` … ``_add_transcript``  ``archive.sink``     see :mod:`convoport.archive`
-====================================  =====================  ===================================
+=====================================  =====================  ===================================
+primitive                              capability             returns
+=====================================  =====================  ===================================
+``_list_sessions_page(q, cursor, n)``  ``catalog.list``       ``Page[Session]`` (``cursor`` None
+                                                              on the first call; ``n`` page size)
+``_get_session(session_id)``           ``catalog.get``        ``Session``
+``_delete_session(session_id)``        ``catalog.delete``     ``None``
+``_list_recordings(session)``          ``recordings``         ``list[Recording]``
+``_open_recording(session, rec)``      ``recordings``         async context manager of
+                                                              ``RecordingStream``
+``_get_transcript(session)``           ``transcripts``        ``Transcript``
+``_get_summary(session)``              ``summaries``          ``Summary``
+``_list_participants(session)``        ``participants``       ``list[Participant]``
+``_list_chat(session)``                ``chat``               ``list[ChatMessage]``
+``_start_live(options)``               ``live.ingest``        a started ``LiveSessionBase``
+``_analyze(media, options)``           ``batch.ingest``       ``IngestResult``
+``_ledger_entry`` … ``_add_transcript``  ``archive.sink``     see :class:`convoport.archive.
+                                                              ArchiveAdapter`
+=====================================  =====================  ===================================
 
 Hooks with defaults: ``_sandbox_options(cls)`` (the options that wire the adapter to its
-in-process emulator), ``aclose()``.
+in-process emulator), ``aclose()``. Class attributes: see :class:`Adapter`.
+
+Vendor-only operations (no neutral meaning) are public methods of the adapter class, named as
+the vendor names the operation (Gladia's ``update_post_session_metadata``) and listed in the
+adapter module's docstring under "Extensions"; users reach them as ``client.adapter.<name>``.
 """
 
 from __future__ import annotations
@@ -51,15 +61,14 @@ from convoport.model import (
     Recording,
     Session,
     SessionQuery,
+    SessionStatus,
     Summary,
     Transcript,
 )
 from convoport.pagination import Cursor, Page
 
 if TYPE_CHECKING:
-    from convoport.archive import LedgerEntry, SessionBundle, StoredMedia
     from convoport.media import MediaSource
-    from convoport.model import SessionRef
 
 
 def load_object(target: str) -> Any:
@@ -145,6 +154,11 @@ class Adapter:
     #: emulator mode (see :mod:`convoport.contracts.emulator`), or None.
     emulator: ClassVar[str | None] = None
 
+    #: Whether a listed ``Session`` carries everything ``_get_session`` would (its
+    #: ``provider_data`` is the vendor's whole object): a migration then copies it without
+    #: fetching it again.
+    listed_sessions_complete: ClassVar[bool] = False
+
     def __init__(self, config: Any, options: ConnectOptions | None = None) -> None:
         self.config = config
         self.options = options or ConnectOptions()
@@ -191,6 +205,15 @@ class Adapter:
     async def aclose(self) -> None:
         """Releases connections."""
 
+    async def _session_for(self, session_id: str) -> Session:
+        """The session artifact primitives receive when the caller gave only an id: the one
+        ``_get_session`` returns when ``catalog.get`` is declared, else a reference-only
+        session (``PENDING``, no ``provider_data``). An adapter whose primitives need only the
+        id may override this to skip the read."""
+        if Capability.CATALOG_GET in self.capabilities.ports:
+            return await self._get_session(session_id)
+        return Session(provider=self.name, id=session_id, status=SessionStatus.PENDING)
+
     # -- primitives (override what the capabilities declare) --------------------------------
 
     async def _list_sessions_page(
@@ -204,24 +227,24 @@ class Adapter:
     async def _delete_session(self, session_id: str) -> None:
         raise NotImplementedError
 
-    async def _list_recordings(self, session_id: str) -> list[Recording]:
+    async def _list_recordings(self, session: Session) -> list[Recording]:
         raise NotImplementedError
 
     def _open_recording(
-        self, session_id: str, recording: Recording
+        self, session: Session, recording: Recording
     ) -> AbstractAsyncContextManager[RecordingStream]:
         raise NotImplementedError
 
-    async def _get_transcript(self, session_id: str) -> Transcript:
+    async def _get_transcript(self, session: Session) -> Transcript:
         raise NotImplementedError
 
-    async def _get_summary(self, session_id: str) -> Summary:
+    async def _get_summary(self, session: Session) -> Summary:
         raise NotImplementedError
 
-    async def _list_participants(self, session_id: str) -> list[Participant]:
+    async def _list_participants(self, session: Session) -> list[Participant]:
         raise NotImplementedError
 
-    async def _list_chat(self, session_id: str) -> list[ChatMessage]:
+    async def _list_chat(self, session: Session) -> list[ChatMessage]:
         raise NotImplementedError
 
     async def _start_live(self, options: LiveOptions) -> LiveSessionBase:
@@ -230,32 +253,13 @@ class Adapter:
     async def _analyze(self, media: MediaSource, options: LiveOptions) -> IngestResult:
         raise NotImplementedError
 
-    # archive sink (see convoport.archive for the protocol and its invariants)
-
-    async def _ledger_entry(self, source: SessionRef) -> LedgerEntry | None:
-        raise NotImplementedError
-
-    async def _store_media(
-        self, source: SessionRef, recording: Recording, chunks: AsyncIterator[bytes]
-    ) -> StoredMedia:
-        raise NotImplementedError
-
-    async def _commit_session(self, bundle: SessionBundle) -> None:
-        raise NotImplementedError
-
-    async def _record_failure(self, source: SessionRef, reason: str) -> None:
-        raise NotImplementedError
-
-    async def _add_transcript(self, source: SessionRef, transcript: Transcript) -> None:
-        raise NotImplementedError
-
     @classmethod
     def implemented(cls, capability: Capability) -> bool:
         """Whether the class overrides every primitive the capability needs."""
         for primitive in PRIMITIVES[capability]:
             mine: Callable[..., Any] | None = getattr(cls, primitive, None)
             base: Callable[..., Any] | None = getattr(Adapter, primitive, None)
-            if mine is None or mine is base:
+            if mine is None or mine is base or getattr(mine, "__isabstractmethod__", False):
                 return False
         return True
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self, TypeVar
 
+import attrs
 import cattrs
 
 from convoport.adapter import Adapter, RecordingStream
@@ -179,8 +180,8 @@ class AsyncClient:
     async def list_recordings(self, session: SessionLike) -> list[Recording]:
         """The media files of a session (possibly none)."""
         self._require(Capability.RECORDINGS)
-        sid = self._session_id(session)
-        return await self._call("list recordings", lambda: self._adapter._list_recordings(sid))
+        target = await self._session(session)
+        return await self._call("list recordings", lambda: self._adapter._list_recordings(target))
 
     def open_recording(
         self, session: SessionLike, recording_id: str | None = None
@@ -192,16 +193,17 @@ class AsyncClient:
                 ...
         """
         self._require(Capability.RECORDINGS)
-        sid = self._session_id(session)
-        return self._open_recording(sid, recording_id)
+        self._session_id(session)  # argument errors at the call, before any I/O
+        return self._open_recording(session, recording_id)
 
     @asynccontextmanager
     async def _open_recording(
-        self, sid: str, recording_id: str | None
+        self, session: SessionLike, recording_id: str | None
     ) -> AsyncIterator[RecordingStream]:
-        recording = await self._pick_recording(sid, recording_id)
+        target = await self._session(session)
+        recording = await self._pick_recording(target, recording_id)
         try:
-            cm = self._adapter._open_recording(sid, recording)
+            cm = self._adapter._open_recording(target, recording)
             stream = await cm.__aenter__()
         except ConvoportError:
             raise
@@ -215,8 +217,9 @@ class AsyncClient:
         else:
             await cm.__aexit__(None, None, None)
 
-    async def _pick_recording(self, sid: str, recording_id: str | None) -> Recording:
-        recordings = await self.list_recordings(sid)
+    async def _pick_recording(self, session: Session, recording_id: str | None) -> Recording:
+        sid = session.id
+        recordings = await self.list_recordings(session)
         if recording_id is None:
             if not recordings:
                 raise NotFound(f"session {sid} has no recording", provider=self.provider)
@@ -236,60 +239,71 @@ class AsyncClient:
         destination: str | os.PathLike[str] | IO[bytes],
         *,
         recording_id: str | None = None,
+        on_chunk: Callable[[Recording, bytes], None] | None = None,
     ) -> Recording:
-        """Streams a recording to a path or binary file object, in constant memory.
+        """Streams a recording to a path, a folder or a binary file object, in constant memory.
 
-        A path is written to ``<path>.part`` and renamed when complete, so a failed download
-        never leaves a truncated file under the final name. Returns the recording with
-        ``size`` set to the bytes written.
+        A folder receives the file under the recording's own file name (its last path part
+        only). A path is written to ``<path>.part`` and renamed when complete, so a failed
+        download never leaves a truncated file under the final name. ``on_chunk(recording,
+        chunk)`` sees every chunk as it is written (progress, a checksum). Returns the
+        recording with ``size`` set to the bytes written and ``filename`` to the file's name
+        when written to a path.
         """
         self._require(Capability.RECORDINGS)
-        sid = self._session_id(session)
+        self._session_id(session)
         written = 0
-        async with self._open_recording(sid, recording_id) as stream:
+        async with self._open_recording(session, recording_id) as stream:
+            recording = stream.recording
             if isinstance(destination, (str, os.PathLike)):
                 final = Path(destination)
+                if final.is_dir():  # noqa: ASYNC240 (one stat before the download starts)
+                    final = final / _safe_filename(recording)
                 partial = final.with_name(final.name + ".part")
                 try:
                     with partial.open("wb") as fh:
                         async for chunk in stream.aiter_bytes():
                             fh.write(chunk)
                             written += len(chunk)
+                            if on_chunk is not None:
+                                on_chunk(recording, chunk)
                     partial.replace(final)
                 finally:
                     partial.unlink(missing_ok=True)
+                recording = attrs.evolve(recording, filename=final.name)
             else:
                 async for chunk in stream.aiter_bytes():
                     destination.write(chunk)
                     written += len(chunk)
-            recording = stream.recording
-        import attrs
-
+                    if on_chunk is not None:
+                        on_chunk(recording, chunk)
         return attrs.evolve(recording, size=written)
 
     async def get_transcript(self, session: SessionLike) -> Transcript:
         """The session's transcript."""
         self._require(Capability.TRANSCRIPTS)
-        sid = self._session_id(session)
-        return await self._call("get transcript", lambda: self._adapter._get_transcript(sid))
+        target = await self._session(session)
+        return await self._call("get transcript", lambda: self._adapter._get_transcript(target))
 
     async def get_summary(self, session: SessionLike) -> Summary:
         """The session's summary. None produced: ``NotFound``."""
         self._require(Capability.SUMMARIES)
-        sid = self._session_id(session)
-        return await self._call("get summary", lambda: self._adapter._get_summary(sid))
+        target = await self._session(session)
+        return await self._call("get summary", lambda: self._adapter._get_summary(target))
 
     async def list_participants(self, session: SessionLike) -> list[Participant]:
         """Who took part in the session."""
         self._require(Capability.PARTICIPANTS)
-        sid = self._session_id(session)
-        return await self._call("list participants", lambda: self._adapter._list_participants(sid))
+        target = await self._session(session)
+        return await self._call(
+            "list participants", lambda: self._adapter._list_participants(target)
+        )
 
     async def list_chat(self, session: SessionLike) -> list[ChatMessage]:
         """The chat messages sent during the session, in time order."""
         self._require(Capability.CHAT)
-        sid = self._session_id(session)
-        return await self._call("list chat", lambda: self._adapter._list_chat(sid))
+        target = await self._session(session)
+        return await self._call("list chat", lambda: self._adapter._list_chat(target))
 
     # -- ingest ---------------------------------------------------------------------------
 
@@ -330,6 +344,18 @@ class AsyncClient:
             raise ConfigError("a session id cannot contain NUL")
         return session
 
+    async def _session(self, session: SessionLike) -> Session:
+        """The ``Session`` an artifact primitive receives: the caller's own (a ``Session`` of
+        this backend, or any session for an archive, which keys them by reference), else the
+        adapter's ``_session_for`` the id."""
+        if isinstance(session, Session) and (
+            session.provider == self.provider
+            or Capability.ARCHIVE_SINK in self._adapter.capabilities.ports
+        ):
+            return session
+        sid = self._session_id(session)
+        return await self._call("get session", lambda: self._adapter._session_for(sid))
+
     async def _call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
         try:
             return await fn()
@@ -353,6 +379,14 @@ class AsyncClient:
             provider=self.provider,
             hint="the vendor's API may have changed; run with --debug and report it",
         )
+
+
+def _safe_filename(recording: Recording) -> str:
+    """The recording's file name without any folder part (never ``.``/``..``)."""
+    name = Path((recording.filename or "").replace("\\", "/")).name
+    if name in ("", ".", ".."):
+        name = f"{recording.id or 'recording'}.bin"
+    return name
 
 
 __all__ = ["AsyncClient", "SessionLike"]

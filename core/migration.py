@@ -33,12 +33,12 @@ from typing import Any
 import anyio
 import attrs
 
-from convoport.archive import SessionBundle, StoredMedia
+from convoport.archive import ArchiveAdapter, LedgerEntry, SessionBundle, StoredMedia, as_archive
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
-from convoport.connect import connect
+from convoport.connect import adapter_class, connect
 from convoport.errors import ConfigError, ConvoportError, NotFound, ProviderError
-from convoport.live import IngestResult, LiveOptions
+from convoport.live import IngestResult
 from convoport.media import MediaInput, MediaSource
 from convoport.model import (
     ChatMessage,
@@ -49,6 +49,7 @@ from convoport.model import (
     SessionRef,
     Transcript,
 )
+from convoport.wavfeed import stream_wav
 
 logger = logging.getLogger("convoport.migrate")
 
@@ -60,7 +61,6 @@ ARTIFACTS: dict[str, Capability] = {
     "chat": Capability.CHAT,
     "recordings": Capability.RECORDINGS,
 }
-LIVE_PIECE = 32_000
 
 
 @attrs.define(kw_only=True)
@@ -166,7 +166,6 @@ class MigrationOptions:
     backoff: float = 0.5
     dry_run: bool = False
     limit: int | None = None
-    live_options: LiveOptions | None = None
 
 
 async def migrate(
@@ -221,12 +220,11 @@ async def migrate(
             else _open(destination, sandbox, owned, create=not dry_run)
         )
         runner = _Runner(src, dst, options, progress or Progress())
-        sink: Any = dst.adapter
-        can_claim = hasattr(sink, "acquire_writer")
-        held = getattr(sink, "_writer_lock", None) is not None
-        claimed_here = runner.mode == "copy" and not dry_run and can_claim and not held
+        sink = runner.sink
+        claimed_here = sink is not None and not dry_run and not sink.writer_claimed
         if claimed_here:
-            await sink.acquire_writer()  # one writer per archive: a second one fails at once
+            assert sink is not None
+            await sink.claim_writer()  # one writer per archive (the backend says what that means)
         try:
             return await runner.run()
         except BaseExceptionGroup as group:
@@ -238,7 +236,8 @@ async def migrate(
             raise
         finally:
             if claimed_here:
-                sink.release_writer()
+                assert sink is not None
+                await sink.release_writer()
     finally:
         for client in owned:
             await client.aclose()
@@ -247,9 +246,13 @@ async def migrate(
 def _open(
     target: str, sandbox: bool, owned: list[AsyncClient], *, create: bool = False
 ) -> AsyncClient:
-    name = target.partition(":")[0]
+    cls = adapter_class(target.partition(":")[0])
     # A destination archive is created on first use (not by a dry run); a source must exist.
-    options: dict[str, Any] = {"create": create} if name == "local" else {"sandbox": sandbox}
+    options: dict[str, Any] = (
+        cls.destination_options(create=create)
+        if issubclass(cls, ArchiveAdapter)
+        else {"sandbox": sandbox}
+    )
     client = connect(target, **options)
     owned.append(client)
     return client
@@ -265,8 +268,12 @@ class _Runner:
         self.progress = progress
         src_ports = src.capabilities.ports
         dst_ports = dst.capabilities.ports
-        if Capability.ARCHIVE_SINK in dst_ports:
+        #: the destination archive (copy) or the source archive (re-process)
+        self.sink: ArchiveAdapter | None = None
+        self.archive: ArchiveAdapter | None = None
+        if isinstance(dst.adapter, ArchiveAdapter):
             self.mode = "copy"
+            self.sink = dst.adapter
             if Capability.CATALOG_LIST not in src_ports:
                 raise ConfigError(
                     f"{src.provider} cannot list its sessions, so there is nothing to migrate "
@@ -274,10 +281,11 @@ class _Runner:
                     hint="its sessions exist only in live streams; use 'convoport live' with "
                     "an archive instead",
                 )
-        elif Capability.ARCHIVE_SINK in src_ports and (
+        elif isinstance(src.adapter, ArchiveAdapter) and (
             Capability.BATCH_INGEST in dst_ports or Capability.LIVE_INGEST in dst_ports
         ):
             self.mode = "reprocess"
+            self.archive = src.adapter
         else:
             raise ConfigError(
                 f"cannot migrate from {src.provider} to {dst.provider}",
@@ -353,9 +361,9 @@ class _Runner:
         reason = " ".join(str(exc).split()) or type(exc).__name__
         if not isinstance(exc, ConvoportError):
             reason = f"{type(exc).__name__}: {reason}"
-        if not self.options.dry_run and self.mode == "copy":
+        if not self.options.dry_run and self.sink is not None:
             try:
-                await self.dst.adapter._record_failure(ref, reason)
+                await self.sink._record_failure(ref, reason)
             except ConvoportError as error:
                 logger.warning("could not record the failure of %s: %s", ref, error)
         return SessionOutcome(ref=ref, state="failed", reason=reason)
@@ -369,22 +377,23 @@ class _Runner:
     # -- copy ----------------------------------------------------------------------------
 
     async def _copy(self, session: Session, ref: SessionRef) -> SessionOutcome:
-        sink = self.dst.adapter
-        entry = await self._ledger_entry(ref)
+        sink = self.sink
+        assert sink is not None
+        entry = await self._ledger_entry(sink, ref)
         if entry is not None and entry.state == "done":
             return SessionOutcome(ref=ref, state="skipped", reason="already copied")
         if not session.status.terminal:
             return SessionOutcome(
                 ref=ref, state="skipped", reason=f"not finished ({session.status.value})"
             )
-        if Capability.CATALOG_GET in self.src.capabilities.ports:
+        src = self.src.adapter
+        if not src.listed_sessions_complete and Capability.CATALOG_GET in src.capabilities.ports:
             session = await self.src.get_session(session)
         artifacts: list[str] = []
         transcripts: tuple[Transcript, ...] = ()
         if self._wanted("transcripts"):
-            every = getattr(self.src.adapter, "list_transcripts", None)
-            if every is not None:  # an archive: the original and the re-processed ones
-                transcripts = tuple(await every(session.ref))
+            if isinstance(src, ArchiveAdapter):  # the original and the re-processed ones
+                transcripts = tuple(await src.list_transcripts(session.ref))
             else:
                 transcript = await _optional(self.src.get_transcript(session))
                 transcripts = () if transcript is None else (transcript,)
@@ -436,9 +445,9 @@ class _Runner:
         await sink._commit_session(bundle)
         return SessionOutcome(ref=ref, state="copied", bytes=moved, artifacts=artifacts)
 
-    async def _ledger_entry(self, ref: SessionRef) -> Any:
+    async def _ledger_entry(self, sink: ArchiveAdapter, ref: SessionRef) -> LedgerEntry | None:
         try:
-            return await self.dst.adapter._ledger_entry(ref)
+            return await sink._ledger_entry(ref)
         except ConfigError:
             if self.options.dry_run:  # a dry run into an archive that does not exist yet
                 return None
@@ -452,11 +461,10 @@ class _Runner:
     # -- re-process ----------------------------------------------------------------------
 
     async def _reprocess(self, session: Session, ref: SessionRef) -> SessionOutcome:
-        archive = self.src.adapter
+        archive = self.archive
+        assert archive is not None
         engine = self.dst.provider
-        existing: list[Transcript] = await archive.list_transcripts(  # type: ignore[attr-defined]
-            str(ref), reprocessed=True
-        )
+        existing = await archive.list_transcripts(ref, reprocessed=True)
         if any(t.engine == engine for t in existing):
             return SessionOutcome(
                 ref=ref, state="skipped", reason=f"already has a {engine} transcript"
@@ -477,7 +485,7 @@ class _Runner:
                 ref, recording.id, recording.filename, recording.media_type
             )
         else:
-            transcript, moved = await self._live(ref, recording.id, recording.channels)
+            transcript, moved = await self._live(ref, recording.id)
         stored = attrs.evolve(transcript, session_id=str(ref), engine=engine)
         await archive._add_transcript(ref, stored)
         return SessionOutcome(
@@ -505,32 +513,18 @@ class _Runner:
                 media_type=media_type,
                 size=stream.recording.size,
             )
-            result = await self.dst.analyze(source, self.options.live_options)
+            result = await self.dst.analyze(source)
         return result.transcript, moved
 
-    async def _live(
-        self, ref: SessionRef, recording_id: str, channels: int | None
-    ) -> tuple[Transcript, int]:
-        from convoport._wav import WavStreamReader
-
-        moved = 0
+    async def _live(self, ref: SessionRef, recording_id: str) -> tuple[Transcript, int]:
         async with self.src.open_recording(str(ref), recording_id) as stream:
-            reader = WavStreamReader(stream.aiter_bytes())
-            fmt = await reader.format()
-            options = self.options.live_options or LiveOptions(
-                encoding=fmt.encoding,
-                sample_rate=fmt.sample_rate,
-                bit_depth=fmt.bit_depth,
-                channels=fmt.channels,
+            result = await stream_wav(
+                self.dst,
+                stream.aiter_bytes(),
+                piece_seconds=1.0,
+                on_bytes=self.progress.bytes_moved,
             )
-            async with await self.dst.start_live(options) as live:
-                async for pcm in reader.pcm(LIVE_PIECE):
-                    await live.send_audio(pcm)
-                    moved += len(pcm)
-                    self.progress.bytes_moved(len(pcm))
-                await live.finalize()
-                result = await live.wait()
-        return result.transcript, moved
+        return result.transcript, result.bytes_sent
 
 
 async def archive_ingest(
@@ -541,42 +535,12 @@ async def archive_ingest(
     filename: str | None = None,
     media_type: str | None = None,
 ) -> SessionRef:
-    """Stores what a live session or a batch analysis produced — the session, its transcript,
-    its summary and, when given, the audio that was sent (streamed) — in an archive, keyed by
-    the session's reference. This is how Illocution's live results, which exist nowhere else
-    once its stream ends, are kept. Returns the reference; storing it again replaces it."""
-    from convoport.media import MediaSource as _MediaSource
-    from convoport.model import Recording as _Recording
-
-    if Capability.ARCHIVE_SINK not in archive.capabilities.ports:
-        raise ConfigError(f"{archive.provider} is not an archive", hint="use local:PATH")
-    sink = archive.adapter
-    session = result.session
-    ref = session.ref
-    stored: list[StoredMedia] = []
-    if media is not None:
-        source = _MediaSource.of(media, filename=filename, media_type=media_type)
-        recording = _Recording(
-            id="audio",
-            session_id=session.id,
-            media_type=source.media_type or media_type or "application/octet-stream",
-            filename=source.filename or filename or f"{session.id}.bin",
-            size=source.size,
-        )
-        stored.append(await sink._store_media(ref, recording, source.chunks()))
-    transcript = attrs.evolve(result.transcript, session_id=session.id)
-    await sink._commit_session(
-        SessionBundle(
-            source=ref,
-            session=session,
-            transcripts=(transcript,) if transcript.utterances else (),
-            summary=result.summary,
-            media=tuple(stored),
-            provider_data=result.provider_data,
-            complete=session.status.terminal,
-        )
+    """Stores what a live session or a batch analysis produced in an archive: the archive
+    port's :meth:`~convoport.archive.ArchiveAdapter.ingest` on a client. This is how
+    Illocution's live results, which exist nowhere else once its stream ends, are kept."""
+    return await as_archive(archive.adapter).ingest(
+        result, media=media, filename=filename, media_type=media_type
     )
-    return ref
 
 
 async def _optional(awaitable: Any) -> Any:

@@ -290,10 +290,11 @@ class SyncClient:
         destination: str | os.PathLike[str] | IO[bytes],
         *,
         recording_id: str | None = None,
+        on_chunk: Callable[[Recording, bytes], None] | None = None,
     ) -> Recording:
         async def run() -> Recording:
             return await self._client.download_recording(
-                session, destination, recording_id=recording_id
+                session, destination, recording_id=recording_id, on_chunk=on_chunk
             )
 
         return self._portal.call(run)

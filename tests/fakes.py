@@ -111,7 +111,9 @@ class FakeAdapter(Adapter):
     async def _delete_session(self, session_id: str) -> None:
         self.sessions.remove(self._find(session_id))
 
-    async def _list_recordings(self, session_id: str) -> list[Recording]:
+    async def _list_recordings(self, session: Session) -> list[Recording]:
+        session_id = session.id
+        self.calls.append(f"list_recordings:{session_id}")
         self._find(session_id)
         return [Recording(id=f"{session_id}-r", session_id=session_id, size=len(self.media))]
 
@@ -119,20 +121,28 @@ class FakeAdapter(Adapter):
     async def _stream(self, recording: Recording) -> AsyncIterator[RecordingStream]:
         yield FakeStream(recording, self.media)
 
-    def _open_recording(self, session_id: str, recording: Recording) -> Any:
+    def _open_recording(self, session: Session, recording: Recording) -> Any:
         return self._stream(recording)
 
-    async def _get_transcript(self, session_id: str) -> Transcript:
+    async def _get_transcript(self, session: Session) -> Transcript:
+        session_id = session.id
+        self.calls.append(f"get_transcript:{session_id}")
         self._find(session_id)
         return Transcript(session_id=session_id, utterances=(Utterance(text="hi", start=0.0),))
 
-    async def _get_summary(self, session_id: str) -> Summary:
+    async def _get_summary(self, session: Session) -> Summary:
+        session_id = session.id
+        self.calls.append(f"get_summary:{session_id}")
         return Summary(session_id=session_id, text="short")
 
-    async def _list_participants(self, session_id: str) -> list[Participant]:
+    async def _list_participants(self, session: Session) -> list[Participant]:
+        session_id = session.id
+        self.calls.append(f"list_participants:{session_id}")
         return [Participant(id="p", session_id=session_id)]
 
-    async def _list_chat(self, session_id: str) -> list[ChatMessage]:
+    async def _list_chat(self, session: Session) -> list[ChatMessage]:
+        session_id = session.id
+        self.calls.append(f"list_chat:{session_id}")
         return [ChatMessage(id="m", session_id=session_id, text="hello")]
 
 

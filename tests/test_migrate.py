@@ -17,6 +17,7 @@ from convoport import (
     SessionStatus,
     connect,
 )
+from convoport.archive import as_archive
 from convoport.migration import migrate, progress_from
 from tests.fakes import BASE, FakeAdapter, FakeConfig
 
@@ -32,11 +33,12 @@ class FlakySource(FakeAdapter):
         self.flaky: set[str] = set()
         self.tries: dict[str, int] = {}
 
-    async def _get_transcript(self, session_id: str) -> Any:
+    async def _get_transcript(self, session: Any) -> Any:
+        session_id = session.id
         self.tries[session_id] = self.tries.get(session_id, 0) + 1
         if session_id in self.broken or (session_id in self.flaky and self.tries[session_id] == 1):
             raise ProviderUnavailable("vendor hiccup", provider="fake", status_code=503)
-        return await super()._get_transcript(session_id)
+        return await super()._get_transcript(session)
 
 
 def source(sessions: int = 7) -> AsyncClient:
@@ -213,10 +215,10 @@ async def test_an_archive_copies_into_another_archive(tmp_path: Path) -> None:
 
 
 class BuggySource(FlakySource):
-    async def _get_summary(self, session_id: str) -> Any:
-        if session_id == "s3":
+    async def _get_summary(self, session: Any) -> Any:
+        if session.id == "s3":
             raise struct_error("unpack requires a buffer of 16 bytes")
-        return await super()._get_summary(session_id)
+        return await super()._get_summary(session)
 
 
 def struct_error(message: str) -> Exception:
@@ -259,18 +261,18 @@ def test_migrate_sync(tmp_path: Path) -> None:
 
 
 class SecondRecordingFails(FlakySource):
-    async def _list_recordings(self, session_id: str) -> Any:
+    async def _list_recordings(self, session: Any) -> Any:
         from convoport import Recording
 
-        first = await super()._list_recordings(session_id)
-        if session_id != "s0":
+        first = await super()._list_recordings(session)
+        if session.id != "s0":
             return first
-        return [*first, Recording(id="s0-broken", session_id=session_id)]
+        return [*first, Recording(id="s0-broken", session_id=session.id)]
 
-    def _open_recording(self, session_id: str, recording: Any) -> Any:
+    def _open_recording(self, session: Any, recording: Any) -> Any:
         if recording.id == "s0-broken":
             raise ProviderUnavailable("storage hiccup", provider="fake", retryable=False)
-        return super()._open_recording(session_id, recording)
+        return super()._open_recording(session, recording)
 
 
 async def test_a_failed_session_leaves_no_orphan_media(tmp_path: Path) -> None:
@@ -279,7 +281,7 @@ async def test_a_failed_session_leaves_no_orphan_media(tmp_path: Path) -> None:
     report = await migrate(src, archive, backoff=0, attempts=1)
     assert [str(o.ref) for o in report.outcomes if o.state == "failed"] == ["fake:s0"]
     async with connect(archive) as local:
-        verify = await local.adapter.verify()  # type: ignore[attr-defined]
+        verify = await as_archive(local.adapter).verify()
     assert verify.ok, verify
 
 
@@ -295,7 +297,7 @@ async def test_one_migration_writes_to_an_archive_at_a_time(tmp_path: Path) -> N
     archive = tmp_path / "a"
     await migrate(source(sessions=2), f"local:{archive}", backoff=0)
     async with connect(f"local:{archive}") as holder:
-        await holder.adapter.acquire_writer()  # type: ignore[attr-defined]
+        await as_archive(holder.adapter).claim_writer()
         with pytest.raises(ArchiveError, match="being written by process"):
             await migrate(source(), f"local:{archive}", backoff=0)
         # another process is refused as well (the claim is an OS-level lock)

@@ -15,6 +15,7 @@ import pytest
 
 from convoport import AsyncClient, NotFound, RetryPolicy, connect
 from convoport.adapters.gladia.emulator import GladiaEmulator
+from convoport.archive import as_archive
 from convoport.contracts.emulator import Faults
 from convoport.migration import migrate
 
@@ -74,7 +75,7 @@ async def test_sandbox_gladia_into_archive_reads_back_equal(tmp_path: Path) -> N
             assert await _media(local, ref) == [
                 (r, size, sha) for r, size, sha in await _media(source, session.id)
             ]
-        verify = await local.adapter.verify()  # type: ignore[attr-defined]
+        verify = await as_archive(local.adapter).verify()
         assert verify.ok, verify
 
 
@@ -153,5 +154,5 @@ async def test_migration_completes_through_injected_faults(tmp_path: Path) -> No
     assert report.failed == 0, [o.reason for o in report.outcomes if o.state == "failed"]
     assert report.copied == len([s for s in listed if s.status.terminal])
     async with connect(f"local:{archive}") as local:
-        verify = await local.adapter.verify()  # type: ignore[attr-defined]
+        verify = await as_archive(local.adapter).verify()
         assert verify.ok, verify

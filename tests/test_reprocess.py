@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from convoport import connect
+from convoport.archive import as_archive
 from convoport.migration import migrate
 
 pytestmark = pytest.mark.anyio
@@ -32,8 +33,8 @@ async def test_reprocess_archive_stores_a_second_transcript(archive: str, engine
         for outcome in report.outcomes:
             if outcome.state != "copied":
                 continue
-            transcripts = await adapter.list_transcripts(outcome.ref)  # type: ignore[attr-defined]
-            added = await adapter.list_transcripts(outcome.ref, reprocessed=True)  # type: ignore[attr-defined]
+            transcripts = await as_archive(adapter).list_transcripts(outcome.ref)
+            added = await as_archive(adapter).list_transcripts(outcome.ref, reprocessed=True)
             assert len(transcripts) == len(added) + 1  # the original comes first
             assert transcripts[1:] == added
             (new,) = added
@@ -60,7 +61,7 @@ async def test_archive_copies_keep_reprocessed_transcripts(archive: str, tmp_pat
     assert report.failed == 0
     async with connect(archive) as a, connect(copy) as b:
         async for session in a.list_sessions():
-            left = await a.adapter.list_transcripts(session.ref)  # type: ignore[attr-defined]
-            right = await b.adapter.list_transcripts(session.ref)  # type: ignore[attr-defined]
+            left = await as_archive(a.adapter).list_transcripts(session.ref)
+            right = await as_archive(b.adapter).list_transcripts(session.ref)
             assert [t.engine for t in right] == [t.engine for t in left]
             assert right == left

@@ -113,6 +113,8 @@ class GladiaAdapter(Adapter):
         },
     )
     config_class: ClassVar[type[Any]] = GladiaConfig
+    #: list pages carry whole jobs (``ListStreamingResponse.items`` are ``StreamingResponse``)
+    listed_sessions_complete: ClassVar[bool] = True
     default_page_size: ClassVar[int] = 20
     max_page_size: ClassVar[int] = 100
     #: the harness behind ``connect("gladia", sandbox=True)`` and the kit's emulator mode
@@ -179,6 +181,15 @@ class GladiaAdapter(Adapter):
     async def _get_session(self, session_id: str) -> Session:
         return translate.session_from_wire(await self._get_job(session_id))
 
+    async def _job_of(self, session: Session) -> Any:
+        """The raw job behind ``session``: its ``provider_data`` when that is a whole job that
+        had finished (``done``/``error``: a finished job no longer changes, and list pages
+        carry whole jobs), else the job fetched now."""
+        data = session.provider_data
+        if data.get("id") == session.id and data.get("status") in wire.TERMINAL_STATUSES:
+            return data
+        return await self._get_job(session.id)
+
     async def _delete_session(self, session_id: str) -> None:
         await self.http.request(
             "DELETE",
@@ -207,13 +218,13 @@ class GladiaAdapter(Adapter):
 
     # -- artifacts ------------------------------------------------------------------------
 
-    async def _list_recordings(self, session_id: str) -> list[Recording]:
-        return translate.recordings_from_wire(await self._get_job(session_id))
+    async def _list_recordings(self, session: Session) -> list[Recording]:
+        return translate.recordings_from_wire(await self._job_of(session))
 
     def _open_recording(
-        self, session_id: str, recording: Recording
+        self, session: Session, recording: Recording
     ) -> AbstractAsyncContextManager[RecordingStream]:
-        return self._stream_recording(session_id, recording)
+        return self._stream_recording(session.id, recording)
 
     @asynccontextmanager
     async def _stream_recording(
@@ -228,18 +239,18 @@ class GladiaAdapter(Adapter):
                 _recording_from_headers(recording, response.headers), response
             )
 
-    async def _get_transcript(self, session_id: str) -> Transcript:
-        data = await self._get_job(session_id)
+    async def _get_transcript(self, session: Session) -> Transcript:
+        data = await self._job_of(session)
         transcript = translate.transcript_from_wire(data)
         if transcript is None:
-            raise self._not_yet(session_id, data, "transcript")
+            raise self._not_yet(session.id, data, "transcript")
         return transcript
 
-    async def _get_summary(self, session_id: str) -> Summary:
-        data = await self._get_job(session_id)
+    async def _get_summary(self, session: Session) -> Summary:
+        data = await self._job_of(session)
         summary = translate.summary_from_wire(data)
         if summary is None:
-            raise self._not_yet(session_id, data, "summary")
+            raise self._not_yet(session.id, data, "summary")
         return summary
 
     def _not_yet(self, session_id: str, data: Any, what: str) -> NotFound:

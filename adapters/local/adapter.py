@@ -32,10 +32,13 @@ Behaviour worth knowing:
   ``ArchiveError`` naming the file and suggesting ``convoport verify`` (a hash mismatch is
   detected at the end of the stream, so a download never completes with corrupt bytes).
 
+The archive port (:class:`convoport.archive.ArchiveAdapter`, reached as ``client.adapter``):
+``claim_writer``/``release_writer`` (an OS lock on ``<path>/writer.lock``: one writing process
+at a time), ``list_transcripts(session)`` (every transcript, original first), ``verify()``
+(re-hash the media, check the ledger against the catalog), ``ingest(result)``.
+
 Extensions (``client.adapter.<name>``):
 
-* ``await list_transcripts(session) -> list[Transcript]``: every transcript, original first;
-* ``await verify() -> VerifyReport``: re-hash the media, check the ledger against the catalog;
 * ``await ledger() -> list[LedgerEntry]``: the migration ledger;
 * ``await raw_payload(session) -> dict``: the vendor's raw session payload as archived.
 """
@@ -54,8 +57,15 @@ import anyio
 import anyio.to_thread
 import attrs
 
-from convoport.adapter import Adapter, ConnectOptions, RecordingStream
-from convoport.archive import LedgerEntry, SessionBundle, StoredMedia
+from convoport.adapter import ConnectOptions, RecordingStream
+from convoport.archive import (
+    ArchiveAdapter,
+    LedgerEntry,
+    SessionBundle,
+    StoredMedia,
+    VerifyIssue,
+    VerifyReport,
+)
 from convoport.capabilities import Capabilities, Capability, QueryFilter
 from convoport.config import setting
 from convoport.errors import ArchiveError, NotFound
@@ -67,6 +77,7 @@ from convoport.model import (
     Session,
     SessionQuery,
     SessionRef,
+    SessionStatus,
     Summary,
     Transcript,
 )
@@ -127,44 +138,6 @@ class LocalConfig:
     )
 
 
-@attrs.frozen(kw_only=True)
-class VerifyIssue:
-    """One problem ``verify`` found. ``ref`` is the session (``"gladia:abc"``) when known,
-    ``path`` the media path relative to the media root when it concerns a file."""
-
-    detail: str
-    ref: str | None = None
-    path: str | None = None
-
-    def __str__(self) -> str:
-        where = ": ".join(x for x in (self.ref, self.path) if x)
-        return f"{where}: {self.detail}" if where else self.detail
-
-
-@attrs.define(kw_only=True)
-class VerifyReport:
-    """What ``verify`` found.
-
-    ``missing``: recordings whose file is absent; ``corrupt``: files whose size or sha256
-    differ from the catalog (and catalog integrity problems); ``orphans``: files under the
-    media root no recording row names (including ``~part`` leftovers of interrupted runs);
-    ``ledger_mismatches``: ledger ``done`` entries without their session and sessions without
-    a ``done`` entry. ``checked`` counts recordings checked, ``checked_bytes`` bytes re-hashed.
-    """
-
-    missing: list[VerifyIssue] = attrs.field(factory=list)
-    corrupt: list[VerifyIssue] = attrs.field(factory=list)
-    orphans: list[VerifyIssue] = attrs.field(factory=list)
-    ledger_mismatches: list[VerifyIssue] = attrs.field(factory=list)
-    checked: int = 0
-    checked_bytes: int = 0
-
-    @property
-    def ok(self) -> bool:
-        """Whether the archive is whole: nothing missing, corrupt, orphaned or mismatched."""
-        return not (self.missing or self.corrupt or self.orphans or self.ledger_mismatches)
-
-
 class LocalRecordingStream(RecordingStream):
     """A stored recording, read from the media store in chunks (checked against the catalog's
     size and sha256 as it goes)."""
@@ -207,7 +180,7 @@ class LocalRecordingStream(RecordingStream):
             raise media_error("read", self._media.display(self._row.path), exc) from exc
 
 
-class LocalAdapter(Adapter):
+class LocalAdapter(ArchiveAdapter):
     """The ``local`` archive backend (see the module docstring)."""
 
     name = "local"
@@ -230,6 +203,7 @@ class LocalAdapter(Adapter):
     default_page_size = 50
     max_page_size = 500
     target_option: ClassVar[str | None] = "path"
+    listed_sessions_complete: ClassVar[bool] = True
     emulator: ClassVar[str | None] = None
 
     def __init__(self, config: LocalConfig, options: ConnectOptions | None = None) -> None:
@@ -306,7 +280,11 @@ class LocalAdapter(Adapter):
             hint=hint,
         )
 
-    async def acquire_writer(self) -> None:
+    @property
+    def writer_claimed(self) -> bool:
+        return self._writer_lock is not None
+
+    async def claim_writer(self) -> None:
         """Claims the archive for writing until :meth:`aclose` (a migration calls this first).
 
         One process writes to an archive at a time: a second migration into the same archive
@@ -348,14 +326,17 @@ class LocalAdapter(Adapter):
 
         self._writer_lock = await anyio.to_thread.run_sync(claim)
 
-    def release_writer(self) -> None:
-        """Gives up the claim of :meth:`acquire_writer` (closing the file releases the lock)."""
+    async def release_writer(self) -> None:
+        """Gives up the claim of :meth:`claim_writer` (closing the file releases the lock)."""
+        self._release_writer()
+
+    def _release_writer(self) -> None:
         lock, self._writer_lock = self._writer_lock, None
         if lock is not None:
             lock.close()
 
     async def aclose(self) -> None:
-        self.release_writer()
+        self._release_writer()
         catalog = self._catalog
         if catalog is not None:
             self._catalog = None
@@ -379,6 +360,14 @@ class LocalAdapter(Adapter):
             raise self._missing(session_id)
         return session
 
+    async def _session_for(self, session_id: str) -> Session:
+        # Every per-session primitive reads by reference: no need to read the session first.
+        try:
+            ref = SessionRef.parse(session_id)
+        except ValueError:
+            raise self._missing(session_id) from None
+        return Session(provider=ref.provider, id=ref.id, status=SessionStatus.PENDING)
+
     async def _delete_session(self, session_id: str) -> None:
         removed = await self._db(lambda c: c.delete(session_id))
         if removed is None:
@@ -397,13 +386,14 @@ class LocalAdapter(Adapter):
             raise self._missing(session_id)
         return rows
 
-    async def _list_recordings(self, session_id: str) -> list[Recording]:
+    async def _list_recordings(self, session: Session) -> list[Recording]:
+        session_id = str(session.ref)
         return [row.recording for row in await self._rows(session_id)]
 
     def _open_recording(
-        self, session_id: str, recording: Recording
+        self, session: Session, recording: Recording
     ) -> AbstractAsyncContextManager[RecordingStream]:
-        return self._open_stream(session_id, recording)
+        return self._open_stream(str(session.ref), recording)
 
     @asynccontextmanager
     async def _open_stream(
@@ -451,7 +441,8 @@ class LocalAdapter(Adapter):
             raise self._missing(ref)
         return transcripts
 
-    async def _get_transcript(self, session_id: str) -> Transcript:
+    async def _get_transcript(self, session: Session) -> Transcript:
+        session_id = str(session.ref)
         transcripts = await self.list_transcripts(session_id)
         if not transcripts:
             raise NotFound(
@@ -459,7 +450,8 @@ class LocalAdapter(Adapter):
             )
         return transcripts[0]
 
-    async def _get_summary(self, session_id: str) -> Summary:
+    async def _get_summary(self, session: Session) -> Summary:
+        session_id = str(session.ref)
         found, summary = await self._db(lambda c: c.summary(session_id))
         if not found:
             raise self._missing(session_id)
@@ -469,13 +461,15 @@ class LocalAdapter(Adapter):
             )
         return summary
 
-    async def _list_participants(self, session_id: str) -> list[Participant]:
+    async def _list_participants(self, session: Session) -> list[Participant]:
+        session_id = str(session.ref)
         rows = await self._db(lambda c: c.participants(session_id))
         if rows is None:
             raise self._missing(session_id)
         return rows
 
-    async def _list_chat(self, session_id: str) -> list[ChatMessage]:
+    async def _list_chat(self, session: Session) -> list[ChatMessage]:
+        session_id = str(session.ref)
         rows = await self._db(lambda c: c.chat(session_id))
         if rows is None:
             raise self._missing(session_id)
@@ -567,7 +561,7 @@ class LocalAdapter(Adapter):
         """Re-hashes every media file (streamed), checks each recording row against its file,
         the ledger against the catalog, and lists orphan files. Nothing is changed."""
         catalog, media = await self._stores()
-        report = VerifyReport()
+        report = VerifyReport(sessions=await anyio.to_thread.run_sync(catalog.session_count))
         for problem in await anyio.to_thread.run_sync(catalog.integrity_problems):
             report.corrupt.append(VerifyIssue(detail=f"catalog {catalog.path}: {problem}"))
         rows = await anyio.to_thread.run_sync(catalog.all_recordings)

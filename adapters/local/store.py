@@ -346,6 +346,11 @@ class Catalog:
             sha256=sha256,
         )
 
+    @_guarded("count the sessions")
+    def session_count(self) -> int:
+        """How many sessions the catalog holds."""
+        return int(self.conn.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+
     @_guarded("list every recording")
     def all_recordings(self) -> list[RecordingRow]:
         rows = self.conn.execute(
@@ -353,10 +358,6 @@ class Catalog:
             "JOIN sessions s ON s.pk = r.session_pk ORDER BY s.ref, r.position"
         ).fetchall()
         return [self._recording_row(*row) for row in rows]
-
-    @_guarded("list every media path")
-    def all_paths(self) -> set[str]:
-        return {row[0] for row in self.conn.execute("SELECT path FROM recordings")}
 
     @_guarded("list transcripts")
     def transcripts(self, ref: str, origin: str | None = None) -> list[Transcript] | None:

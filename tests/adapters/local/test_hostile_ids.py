@@ -132,11 +132,11 @@ async def test_hostile_ids_round_trip(
     session = make_session(session_id)
     data = {session_id: b"hostile bytes", "ok": b"fine"}
     await archive_session(adapter, session, data)
-    rows = await adapter._list_recordings(str(session.ref))
+    rows = await adapter._list_recordings(session)
     assert [r.id for r in rows] == [session_id, "ok"]
     assert await adapter._get_session(str(session.ref)) == session
     for row in rows:
-        async with adapter._open_recording(str(session.ref), row) as stream:
+        async with adapter._open_recording(session, row) as stream:
             assert b"".join([c async for c in stream.aiter_bytes()]) == data[row.id]
     report = await adapter.verify()
     assert report.ok, report

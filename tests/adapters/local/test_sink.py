@@ -85,7 +85,9 @@ async def test_recommit_replaces_artifacts(adapter: LocalAdapter, archive_path: 
     bundle = await archive_session(adapter, changed, {"audio": payload(2000, seed=3)})
     assert await adapter._get_session("gladia:abc") == changed
     assert table_counts(archive_path)["recordings"] == 1
-    assert await adapter._list_recordings("gladia:abc") == [bundle.media[0].recording]
+    assert await adapter._list_recordings(await adapter._session_for("gladia:abc")) == [
+        bundle.media[0].recording
+    ]
     report = await adapter.verify()
     assert report.ok, report  # the dropped recording's file was removed too
 
@@ -136,7 +138,7 @@ async def test_add_transcript_beside_the_original(
     await adapter._add_transcript(session.ref, new)  # an identical one is not stored twice
     assert await adapter.list_transcripts("gladia:abc") == [original, new]
     assert await adapter.list_transcripts(session.ref) == [original, new]
-    assert await adapter._get_transcript("gladia:abc") == original
+    assert await adapter._get_transcript(await adapter._session_for("gladia:abc")) == original
     # re-committing the session keeps what re-processing added
     await adapter._commit_session(bundle)
     assert await adapter.list_transcripts("gladia:abc") == [original, new]
@@ -149,10 +151,10 @@ async def test_only_reprocessed_transcripts(adapter: LocalAdapter) -> None:
     session = make_session("abc")
     await archive_session(adapter, session, transcripts=())
     with pytest.raises(NotFound, match="no transcript"):
-        await adapter._get_transcript("gladia:abc")
+        await adapter._get_transcript(await adapter._session_for("gladia:abc"))
     new = Transcript(session_id="gladia:abc", engine="illocution")
     await adapter._add_transcript(session.ref, new)
-    assert await adapter._get_transcript("gladia:abc") == new
+    assert await adapter._get_transcript(await adapter._session_for("gladia:abc")) == new
 
 
 async def test_delete_cascades_and_removes_media(
@@ -203,10 +205,10 @@ async def test_no_summary_is_not_found(adapter: LocalAdapter) -> None:
     session = make_session("abc")
     await adapter._commit_session(SessionBundle(source=session.ref, session=session))
     with pytest.raises(NotFound, match="no summary"):
-        await adapter._get_summary("gladia:abc")
-    assert await adapter._list_participants("gladia:abc") == []
-    assert await adapter._list_chat("gladia:abc") == []
-    assert await adapter._list_recordings("gladia:abc") == []
+        await adapter._get_summary(await adapter._session_for("gladia:abc"))
+    assert await adapter._list_participants(await adapter._session_for("gladia:abc")) == []
+    assert await adapter._list_chat(await adapter._session_for("gladia:abc")) == []
+    assert await adapter._list_recordings(await adapter._session_for("gladia:abc")) == []
 
 
 async def test_failure_mid_commit_rolls_back(

@@ -78,8 +78,8 @@ class MurmurAdapter(Adapter):
         body = await self.http.json("GET", f"/v1/calls/{_quote(session_id)}")
         return session_from_call(body)
 
-    async def _get_transcript(self, session_id: str) -> Transcript:
-        body = await self.http.json("GET", f"/v1/calls/{_quote(session_id)}/transcript")
+    async def _get_transcript(self, session: Session) -> Transcript:
+        body = await self.http.json("GET", f"/v1/calls/{_quote(session.id)}/transcript")
         return transcript_from_payload(body)
 
 
