@@ -39,8 +39,9 @@ async def stream_wav(
 
     ``realtime`` paces the audio at its own speed (otherwise it is sent as fast as the backend
     takes it); ``piece_seconds`` is the audio per ``send_audio`` call; ``on_event`` sees every
-    event in arrival order; ``on_bytes(n)`` is told of each piece of PCM sent (bytes); ``persist_to`` (an archive client) keeps what arrives as it
-    arrives (:meth:`~convoport.LiveSessionBase.persist_to`). A file that is not WAV raises
+    event in arrival order; ``on_bytes(n)`` is told of each piece of PCM sent (bytes);
+    ``persist_to`` (an archive client) keeps what arrives as it arrives
+    (:meth:`~convoport.LiveSessionBase.persist_to`). A file that is not WAV raises
     ``ConfigError`` before any session is started.
     """
     reader = WavStreamReader(chunks)
