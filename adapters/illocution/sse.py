@@ -1,59 +1,42 @@
-"""SSE glue over httpx-sse: Illocution's event stream as neutral events.
-
-httpx-sse does the framing (lines split on CR/LF/CRLF across network reads, ``data:`` lines
-joined with ``\\n``, comment lines starting with ``:`` ignored). On top of it:
-
-* an event with no data is not dispatched (the SSE spec); an event without ``event:`` is
-  named ``message``;
-* the data is parsed as JSON and translated (:func:`translate.event`); data that is not JSON,
-  or a payload the translator cannot read, becomes a non-fatal ``ErrorEvent`` with code
-  ``malformed_event`` carrying the raw text, so one bad event never ends a session.
-"""
+"""Illocution's event stream as neutral events: the generic SSE glue is
+:mod:`convoport.sse` (framing, empty-data events skipped, default name ``message``, JSON
+parsing with depth and integer-size limits, one bad event -> a non-fatal ``ErrorEvent`` with
+code ``malformed_event``); this module only passes Illocution's translation
+(:func:`translate.event`) to it."""
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
 
 import httpx
-from httpx_sse import EventSource, ServerSentEvent
+from httpx_sse import ServerSentEvent
 
+from convoport import sse as core_sse
 from convoport.adapters.illocution import translate
-from convoport.errors import ConvoportError
-from convoport.live import ErrorEvent, LiveEvent
+from convoport.live import LiveEvent
 
-logger = logging.getLogger("convoport.adapters.illocution")
+PROVIDER = "illocution"
+
+#: The dispatched events of an SSE response (empty-data events skipped, per the spec).
+server_sent_events = core_sse.server_sent_events
 
 
-async def server_sent_events(response: httpx.Response) -> AsyncIterator[ServerSentEvent]:
-    """The dispatched events of an SSE response (empty-data events skipped, per the spec)."""
-    source = EventSource(response)
-    async for sse in source.aiter_sse():
-        if sse.data == "":
-            continue
-        yield sse
+def _translator(session_id: str) -> core_sse.Translate:
+    def translate_one(name: str, data: object) -> LiveEvent:
+        return translate.event(name, data, session_id=session_id)
+
+    return translate_one
 
 
 def to_neutral(sse: ServerSentEvent, *, session_id: str) -> LiveEvent:
     """One dispatched SSE event as a neutral event (never raises for vendor data)."""
-    name = sse.event or "message"
-    try:
-        data = translate.parse_data(sse.data)
-        return translate.event(name, data, session_id=session_id)
-    except (ValueError, TypeError, ConvoportError) as exc:
-        logger.warning("illocution: unreadable %s event: %s", name, exc)
-        return ErrorEvent(
-            message=f"unreadable {name} event: {exc}",
-            code="malformed_event",
-            fatal=False,
-            provider_data={"event": name, "data": sse.data},
-        )
+    return core_sse.to_event(sse, _translator(session_id), provider=PROVIDER)
 
 
 async def neutral_events(response: httpx.Response, *, session_id: str) -> AsyncIterator[LiveEvent]:
     """The neutral events of an SSE response, in arrival order."""
-    async for sse in server_sent_events(response):
-        yield to_neutral(sse, session_id=session_id)
+    async for event in core_sse.live_events(response, _translator(session_id), provider=PROVIDER):
+        yield event
 
 
 __all__ = ["neutral_events", "server_sent_events", "to_neutral"]
