@@ -10,7 +10,12 @@ Conventions every command follows:
   130 interrupted.
 """
 
-from convoport.cli import _commands as _commands  # registers the commands on the group
+# Importing a command module registers its commands on the group, one module a group.
+from convoport.cli import _commands as _commands
+from convoport.cli import _live as _live
+from convoport.cli import _migrate as _migrate
+from convoport.cli import _recording as _recording
+from convoport.cli import _sessions as _sessions
 from convoport.cli._app import cli, main
 
 __all__ = ["cli", "main"]
