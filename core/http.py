@@ -22,6 +22,7 @@ import asyncio
 import json as jsonlib
 import logging
 import math
+import random
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -74,6 +75,29 @@ class RetryPolicy:
     backoff_base: float = attrs.field(default=0.5, validator=attrs.validators.ge(0))
     backoff_max: float = attrs.field(default=20.0, validator=attrs.validators.ge(0))
     retry_after_cap: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    #: The random source of the jitter (None: the ``random`` module); tests pass a seeded one.
+    rng: random.Random | None = attrs.field(default=None, eq=False, repr=False)
+
+    def delay(self, attempt: int, retry_after: float | None = None) -> float:
+        """Seconds to wait before retry number ``attempt`` (1 = the first retry).
+
+        This is the one backoff formula of convoport: the HTTP retries, the live reconnect
+        loop (:class:`convoport.live.LiveSessionBase`) and Illocution's chunk retries all use
+        it. A ``retry_after`` the vendor asked for (seconds) is waited exactly; otherwise a
+        random time in ``[0, min(backoff_max, backoff_base * 2**(attempt-1))]``.
+        """
+        if retry_after is not None:
+            return max(0.0, float(retry_after))
+        exponent = min(max(attempt, 1) - 1, 64)  # 2**64 * base is past any cap: no overflow
+        ceiling = min(self.backoff_max, self.backoff_base * 2**exponent)
+        if ceiling <= 0:
+            return 0.0
+        return (self.rng or random).uniform(0, ceiling)
+
+    def waits_for(self, retry_after: float | None) -> bool:
+        """Whether a retry is allowed after the vendor asked for ``retry_after`` seconds
+        (None: it did not ask): only up to ``retry_after_cap``."""
+        return retry_after is None or retry_after <= self.retry_after_cap
 
 
 NO_RETRY = RetryPolicy(attempts=1)
@@ -572,18 +596,11 @@ class HttpClient:
             return False
         if not may_retry and not exc.details.get("not_sent"):
             return False
-        retry_after = getattr(exc, "retry_after", None)
-        return not (retry_after is not None and retry_after > self.retry.retry_after_cap)
+        return self.retry.waits_for(getattr(exc, "retry_after", None))
 
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        ceiling = min(
-            self.retry.backoff_max, self.retry.backoff_base * 2 ** (state.attempt_number - 1)
-        )
-        return _jitter(ceiling)
+        return self.retry.delay(state.attempt_number, getattr(exc, "retry_after", None))
 
     async def _with_retries(
         self, attempt: Callable[[], Awaitable[httpx.Response]], may_retry: bool
@@ -668,12 +685,6 @@ def _form_value(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode()
     return str(value)
-
-
-def _jitter(ceiling: float) -> float:
-    import random
-
-    return random.uniform(0, ceiling) if ceiling > 0 else 0.0
 
 
 __all__ = [
