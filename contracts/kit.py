@@ -17,11 +17,27 @@ the suite also proves the plugin is registered. :class:`CassetteContract` replay
 ``expected/<scenario>.json``; :class:`EmulatorContract` runs the same scenarios against the
 adapter's emulator harness and checks their invariants.
 
+Class attributes a contract class may set:
+
+* ``provider`` (required) and ``connect_options`` (placeholder credentials, base URL);
+* ``scenarios`` -- the adapter's own :class:`~convoport.contracts.scenarios.Scenario` values,
+  run exactly like the kit's (same cassette/expected layout, same gates and rules; a test
+  ``test_<name>`` is added for each). Scenarios registered for the provider with
+  :func:`~convoport.contracts.scenarios.register_scenarios` are added too. An own scenario may
+  not take a kit scenario's name;
+* ``requirements`` -- names from :data:`~convoport.contracts.scenarios.REQUIREMENTS` the
+  backend meets that its declaration cannot show (``"signed_media"``).
+
+This is fsspec's ``tests/abstract`` and SQLAlchemy's ``testing/suite`` idea: the suite is a set
+of base classes an implementation subclasses, adds its own tests beside, and tells what it
+supports through named requirements with reasons.
+
 Rules the kit enforces on itself:
 
-* every scenario whose capability the adapter declares must have a cassette and an expected
-  file (the failure names the missing scenario and path); a scenario whose capability is not
-  declared is skipped with the capability as the reason;
+* every scenario whose gates the adapter passes must have a cassette and an expected file (the
+  failure names the missing scenario and path); a scenario whose capability is not declared,
+  or whose requirement is not met, is skipped with the capability or the requirement and its
+  reason;
 * every declared capability must be implemented (its primitives overridden);
 * every recorded interaction must be used, and no request may go unmatched;
 * cassettes must pass the secret scan;
@@ -33,7 +49,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -47,10 +63,16 @@ from convoport.contracts.cassette import Cassette, load_cassette
 from convoport.contracts.scan import scan_paths
 from convoport.contracts.scenarios import (
     BY_NAME,
+    REQUIREMENTS,
     SCENARIOS,
+    ObservingTransport,
+    RequestLog,
     Scenario,
+    ScenarioContext,
     outcome_json,
     outcome_of_error,
+    registered_scenarios,
+    scenario_running,
 )
 from convoport.contracts.transport import ReplayTransport, json_diff
 from convoport.errors import ConvoportError
@@ -72,13 +94,31 @@ def _is_xfail_with_reason(fn: Callable[..., Any]) -> bool:
     return False
 
 
-def _scenario_test(name: str) -> Callable[[Any], None]:
+def _scenario_test(name: str, own: Scenario | None = None) -> Callable[[Any], None]:
     def test(self: ProviderContract) -> None:
-        self.run_scenario(BY_NAME[name])
+        self.run_scenario(own if own is not None else BY_NAME[name])
 
     test.__name__ = f"test_{name}"
-    test.__doc__ = f"Kit scenario {name!r}."
+    test.__doc__ = f"{'Own' if own is not None else 'Kit'} scenario {name!r}."
     return test
+
+
+def gate_reason(
+    scenario: Scenario, adapter_class: type[Adapter], requirements: Collection[str] = ()
+) -> str | None:
+    """Why ``scenario`` does not apply to the adapter (the skip reason), or ``None``."""
+    if scenario.capability is not None and (
+        scenario.capability not in adapter_class.capabilities.ports
+    ):
+        return f"capability {scenario.capability.value} is not declared"
+    for name in scenario.requires:
+        requirement = REQUIREMENTS[name]
+        met = name in requirements or (
+            requirement.met is not None and requirement.met(adapter_class)
+        )
+        if not met:
+            return f"requirement {name} is not met: {requirement.reason}"
+    return None
 
 
 class ProviderContract:
@@ -88,9 +128,13 @@ class ProviderContract:
     provider: ClassVar[str] = ""
     #: config options for connecting (placeholder credentials, base URL)
     connect_options: ClassVar[dict[str, Any]] = {}
+    #: the adapter's own scenarios, run like the kit's
+    scenarios: ClassVar[Sequence[Scenario]] = ()
+    #: requirements (names in REQUIREMENTS) the backend meets beyond its declaration
+    requirements: ClassVar[Collection[str]] = ()
 
-    _kit_tests: ClassVar[dict[str, Callable[..., Any]]] = {}
     _overrides: ClassVar[list[str]] = []
+    _own: ClassVar[dict[str, Scenario]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -102,6 +146,25 @@ class ProviderContract:
             if mine is not None and mine is not kit_fn and not _is_xfail_with_reason(mine):
                 violations.append(name)
         cls._overrides = violations
+        unknown = sorted(set(cls.requirements) - set(REQUIREMENTS))
+        if unknown:
+            raise ContractViolation(
+                f"{cls.__name__}.requirements names unknown requirement(s) {unknown}; "
+                f"known: {sorted(REQUIREMENTS)}"
+            )
+        own: dict[str, Scenario] = {}
+        for scenario in (*cls.scenarios, *registered_scenarios(cls.provider)):
+            if scenario.name in BY_NAME:
+                raise ContractViolation(
+                    f"{cls.__name__}: own scenario {scenario.name!r} has the name of a kit "
+                    "scenario; kit scenarios cannot be replaced (override the test with "
+                    "pytest.mark.xfail(reason=...) if it cannot pass)"
+                )
+            own.setdefault(scenario.name, scenario)
+        cls._own = own
+        for name, scenario in own.items():
+            if f"test_{name}" not in cls.__dict__:
+                setattr(cls, f"test_{name}", _scenario_test(name, scenario))
 
     @staticmethod
     def _all_kit_tests() -> dict[str, Callable[..., Any]]:
@@ -124,52 +187,45 @@ class ProviderContract:
     def adapter_dir(cls) -> Path:
         return Path(inspect.getfile(cls.adapter_class())).parent
 
+    @classmethod
+    def all_scenarios(cls) -> tuple[Scenario, ...]:
+        """The kit's scenarios, then the adapter's own."""
+        return (*SCENARIOS, *cls._own.values())
+
+    def gate(self, scenario: Scenario) -> str | None:
+        """Why the scenario is skipped for this adapter, or ``None`` when it runs."""
+        return gate_reason(scenario, self.adapter_class(), self.requirements)
+
     def declared(self, scenario: Scenario) -> bool:
-        return scenario.capability is None or scenario.capability in (
-            self.adapter_class().capabilities.ports
-        )
+        return self.gate(scenario) is None
 
     def skip_undeclared(self, scenario: Scenario) -> None:
-        if not self.declared(scenario):
-            assert scenario.capability is not None
-            pytest.skip(f"capability {scenario.capability.value} is not declared")
+        reason = self.gate(scenario)
+        if reason is not None:
+            pytest.skip(reason)
 
     def run_scenario(self, scenario: Scenario) -> None:
         raise NotImplementedError
 
     @staticmethod
     def execute(
-        scenario: Scenario, client_factory: Callable[[], AsyncClient], args: dict[str, Any]
+        scenario: Scenario,
+        client_factory: Callable[[], AsyncClient],
+        args: dict[str, Any],
+        context: ScenarioContext | None = None,
     ) -> tuple[dict[str, Any], Any]:
         """Runs the scenario on a fresh event loop: (JSON outcome, raw result or error)."""
-
-        async def go() -> tuple[dict[str, Any], Any]:
-            async with client_factory() as client:
-                try:
-                    value = await scenario.run(client, args)
-                except ConvoportError as exc:
-                    return outcome_of_error(exc), exc
-                return outcome_json(value), value
-
-        return asyncio.run(go())
+        return asyncio.run(run_scenario_async(scenario, client_factory, args, context))
 
     @staticmethod
     def check_outcome(
-        scenario: Scenario, outcome: dict[str, Any], raw: Any, args: dict[str, Any]
+        scenario: Scenario,
+        outcome: dict[str, Any],
+        raw: Any,
+        args: dict[str, Any],
+        requests: RequestLog | None = None,
     ) -> None:
-        if scenario.error is not None:
-            got = outcome.get("error", {}).get("type")
-            assert got == scenario.error, (
-                f"scenario {scenario.name} expects {scenario.error}, got "
-                + (f"{got}: {raw}" if got else "a result")
-            )
-            return
-        if "error" in outcome:
-            raise AssertionError(f"scenario {scenario.name} failed: {raw}") from (
-                raw if isinstance(raw, BaseException) else None
-            )
-        if scenario.check is not None:
-            scenario.check(raw, args)
+        check_outcome(scenario, outcome, raw, args, requests)
 
     # -- tests every mode runs ----------------------------------------------------------------
 
@@ -204,6 +260,48 @@ for _scenario in SCENARIOS:
     setattr(ProviderContract, f"test_{_scenario.name}", _scenario_test(_scenario.name))
 
 
+async def run_scenario_async(
+    scenario: Scenario,
+    client_factory: Callable[[], AsyncClient],
+    args: dict[str, Any],
+    context: ScenarioContext | None = None,
+) -> tuple[dict[str, Any], Any]:
+    """Runs the scenario in the running loop with ``context`` installed: (JSON outcome, raw
+    result or error)."""
+    with scenario_running(context or ScenarioContext(mode="cassette")):
+        async with client_factory() as client:
+            try:
+                value = await scenario.run(client, args)
+            except ConvoportError as exc:
+                return outcome_of_error(exc), exc
+            return outcome_json(value, scenario), value
+
+
+def check_outcome(
+    scenario: Scenario,
+    outcome: dict[str, Any],
+    raw: Any,
+    args: dict[str, Any],
+    requests: RequestLog | None = None,
+) -> None:
+    """Asserts the scenario's expectations: the error it expects, else its invariants and
+    its checks on the requests."""
+    if scenario.error is not None:
+        got = outcome.get("error", {}).get("type")
+        assert got == scenario.error, f"scenario {scenario.name} expects {scenario.error}, got " + (
+            f"{got}: {raw}" if got else "a result"
+        )
+        return
+    if "error" in outcome:
+        raise AssertionError(f"scenario {scenario.name} failed: {raw}") from (
+            raw if isinstance(raw, BaseException) else None
+        )
+    if scenario.check is not None:
+        scenario.check(raw, args)
+    if scenario.check_requests is not None and requests is not None:
+        scenario.check_requests(requests, raw, args)
+
+
 class CassetteContract(ProviderContract):
     """Runs every declared scenario from the adapter's cassettes and expected results."""
 
@@ -215,11 +313,7 @@ class CassetteContract(ProviderContract):
 
     def replay_transport(self, cassette: Cassette) -> httpx.AsyncBaseTransport:
         """The replay transport; cassettes with WebSocket frames get the WebSocket replay."""
-        if cassette.extensions.get("websocket"):
-            factory = load_object("convoport.contracts.ws:replay_transport")
-            transport: httpx.AsyncBaseTransport = factory(cassette)
-            return transport
-        return ReplayTransport(cassette)
+        return replay_transport(cassette)
 
     def run_scenario(self, scenario: Scenario) -> None:
         self.skip_undeclared(scenario)
@@ -238,12 +332,15 @@ class CassetteContract(ProviderContract):
         cassette = load_cassette(path)
         args = dict(cassette.meta.get("args", {}))
         transport = self.replay_transport(cassette)
+        outer = scenario.replay(transport) if scenario.replay is not None else transport
+        context = ScenarioContext(mode="cassette")
+        observed = ObservingTransport(outer, context.requests)
+        options = {**self.connect_options, **scenario.connect_options}
         outcome, raw = self.execute(
             scenario,
-            lambda: connect(
-                self.provider, transport=transport, retry=KIT_RETRY, **self.connect_options
-            ),
+            lambda: connect(self.provider, transport=observed, retry=KIT_RETRY, **options),
             args,
+            context,
         )
         expected = json.loads(expected_path.read_text(encoding="utf-8"))
         differences = json_diff(outcome, expected)
@@ -251,7 +348,7 @@ class CassetteContract(ProviderContract):
             f"scenario {scenario.name!r}: the outcome differs from {expected_path}:\n  "
             + "\n  ".join(differences)
         )
-        self.check_outcome(scenario, outcome, raw, args)
+        self.check_outcome(scenario, outcome, raw, args, context.requests)
         assert_used = getattr(transport, "assert_all_used", None)
         if assert_used is not None:
             assert_used()
@@ -264,15 +361,24 @@ class CassetteContract(ProviderContract):
         assert not findings, "secrets in cassettes:\n" + "\n".join(str(f) for f in findings)
 
     def test_every_declared_scenario_has_fixtures(self) -> None:
-        """Each scenario of a declared capability has a cassette and an expected result."""
+        """Each scenario that applies (kit and own) has a cassette and an expected result."""
         missing = []
-        for scenario in SCENARIOS:
+        for scenario in self.all_scenarios():
             if not self.declared(scenario):
                 continue
             for path in (self.cassette_path(scenario), self.expected_path(scenario)):
                 if not path.is_file():
                     missing.append(f"{scenario.name}: {path}")
         assert not missing, "missing fixtures for declared scenarios:\n  " + "\n  ".join(missing)
+
+
+def replay_transport(cassette: Cassette) -> httpx.AsyncBaseTransport:
+    """The strict replay of ``cassette``: WebSocket sessions too when it has any."""
+    if cassette.extensions.get("websocket"):
+        factory = load_object("convoport.contracts.ws:replay_transport")
+        transport: httpx.AsyncBaseTransport = factory(cassette)
+        return transport
+    return ReplayTransport(cassette)
 
 
 class EmulatorContract(ProviderContract):
@@ -287,24 +393,31 @@ class EmulatorContract(ProviderContract):
     def run_scenario(self, scenario: Scenario) -> None:
         self.skip_undeclared(scenario)
         harness = self.harness()
-        args = harness.scenario_args(scenario.name)
+        found = harness.scenario_args(scenario.name)
+        args = found if found is not None else scenario.default_args
         if args is None:
             pytest.skip(f"the {self.provider} emulator has no data for {scenario.name}")
-        options = {**harness.connect_options(), **self.connect_options}
-        if scenario.faults == "bad_credentials":
-            bad = getattr(harness, "bad_credentials", None)
-            if bad is None:
-                pytest.skip("the emulator cannot reject credentials")
-            options.update(bad())
-        elif scenario.faults is not None:
-            setattr(harness.faults, scenario.faults, 1)
+        args = dict(args)
+        options = {
+            **harness.connect_options(),
+            **self.connect_options,
+            **scenario.connect_options,
+        }
+        reason = apply_fault(harness, scenario, options)
+        if reason is not None:
+            pytest.skip(reason)
         transport = harness.transport()
+        if scenario.emulator_transport is not None:
+            transport = scenario.emulator_transport(harness, transport, args)
+        context = ScenarioContext(mode="emulator", harness=harness)
+        observed = ObservingTransport(transport, context.requests)
         outcome, raw = self.execute(
             scenario,
-            lambda: connect(self.provider, transport=transport, retry=KIT_RETRY, **options),
-            dict(args),
+            lambda: connect(self.provider, transport=observed, retry=KIT_RETRY, **options),
+            args,
+            context,
         )
-        self.check_outcome(scenario, outcome, raw, dict(args))
+        self.check_outcome(scenario, outcome, raw, args, context.requests)
 
     def test_sandbox_connects(self) -> None:
         """``connect(provider, sandbox=True)`` reaches the emulator with no account."""
@@ -316,10 +429,33 @@ class EmulatorContract(ProviderContract):
         assert client.provider == self.provider
 
 
+def apply_fault(harness: Any, scenario: Scenario, options: dict[str, Any]) -> str | None:
+    """Sets up the emulator fault the scenario needs (``options`` gets bad credentials);
+    returns why it cannot, or ``None``."""
+    if scenario.faults is None:
+        return None
+    if scenario.faults == "bad_credentials":
+        bad = getattr(harness, "bad_credentials", None)
+        if bad is None:
+            return "the emulator cannot reject credentials"
+        options.update(bad())
+        return None
+    faults = getattr(harness, "faults", None)
+    if faults is None or not hasattr(faults, scenario.faults):
+        return f"the emulator cannot inject {scenario.faults}"
+    setattr(faults, scenario.faults, 1)
+    return None
+
+
 __all__ = [
     "KIT_RETRY",
     "CassetteContract",
     "ContractViolation",
     "EmulatorContract",
     "ProviderContract",
+    "apply_fault",
+    "check_outcome",
+    "gate_reason",
+    "replay_transport",
+    "run_scenario_async",
 ]

@@ -687,6 +687,29 @@ def _form_value(value: Any) -> str:
     return str(value)
 
 
+def quote_segment(value: str, *, provider: str, what: str = "id") -> str:
+    """``value`` as ONE percent-encoded URL path segment, for every id an adapter puts in a
+    path (``f"/v2/live/{quote_segment(session_id, provider=self.name)}"``).
+
+    Everything but RFC 3986 unreserved characters is encoded (``/`` as ``%2F``, ``%`` as
+    ``%25``, spaces, ``?``, ``#``, non-ASCII as UTF-8), so the id can neither leave the
+    collection path nor add a query. ``""``, ``"."`` and ``".."`` cannot be one segment (URL
+    normalisation, in httpx and on the way, removes dot segments even when percent-encoded):
+    they raise :class:`~convoport.errors.InvalidRequest` before any I/O.
+    """
+    from urllib.parse import quote
+
+    from convoport.errors import InvalidRequest
+
+    if value in ("", ".", ".."):
+        raise InvalidRequest(
+            f"{value!r} is not a valid {what}: it cannot be sent as a URL path segment",
+            provider=provider,
+            hint=f"pass the {what} the vendor gave (see 'convoport sessions list')",
+        )
+    return quote(value, safe="")
+
+
 __all__ = [
     "NO_RETRY",
     "SAFE_METHODS",
@@ -698,4 +721,5 @@ __all__ = [
     "default_error_parser",
     "error_message",
     "multipart_body",
+    "quote_segment",
 ]

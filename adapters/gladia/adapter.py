@@ -25,7 +25,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ClassVar
-from urllib.parse import quote
 
 import attrs
 import httpx
@@ -34,7 +33,7 @@ from convoport.adapter import Adapter, ConnectOptions, RecordingStream
 from convoport.capabilities import Capabilities, Capability, QueryFilter
 from convoport.config import setting
 from convoport.errors import ConfigError, NotFound
-from convoport.http import ErrorInfo, ErrorParser, StreamedResponse
+from convoport.http import ErrorInfo, ErrorParser, StreamedResponse, quote_segment
 from convoport.live import LiveOptions, LiveSessionBase
 from convoport.model import Recording, Session, SessionQuery, Summary, Transcript
 from convoport.pagination import Cursor, Page, next_url
@@ -141,7 +140,7 @@ class GladiaAdapter(Adapter):
 
     @staticmethod
     def _job_path(session_id: str, suffix: str = "") -> str:
-        return f"{wire.LIVE_PATH}/{quote(session_id, safe='')}{suffix}"
+        return f"{wire.LIVE_PATH}/{quote_segment(session_id, provider=wire.PROVIDER)}{suffix}"
 
     def _naming(self, what: str) -> ErrorParser:
         """An error parser that puts ``what`` (e.g. "session abc has no audio") in a 404."""
