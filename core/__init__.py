@@ -10,22 +10,15 @@
             print(session.id, transcript.text[:80])
 
 Importing convoport loads no adapter: adapters are imported on first use by ``connect`` or
-``providers``. The adapter SPI for plugin authors is documented in :mod:`convoport.adapter`.
+``providers``. This namespace is the user API; the adapter SPI for plugin authors is the
+module :mod:`convoport.spi`.
 """
 
 from convoport._version import __version__
-from convoport.adapter import Adapter, ConnectOptions, RecordingStream
+from convoport.adapter import RecordingStream
 from convoport.capabilities import Capabilities, Capability, QueryFilter
 from convoport.client import AsyncClient, SessionLike
-from convoport.config import build_config, setting
-from convoport.connect import (
-    ProviderInfo,
-    adapter_class,
-    connect,
-    connect_sync,
-    create_adapter,
-    providers,
-)
+from convoport.connect import ProviderInfo, connect, connect_sync, providers
 from convoport.errors import (
     ArchiveError,
     AuthenticationError,
@@ -44,7 +37,7 @@ from convoport.errors import (
     RateLimited,
     UnsupportedOperation,
 )
-from convoport.http import ErrorInfo, HttpClient, RetryPolicy, StreamedResponse
+from convoport.http import RetryPolicy
 from convoport.live import (
     AudioAcknowledged,
     DoneEvent,
@@ -76,15 +69,10 @@ from convoport.model import (
     Utterance,
     Word,
 )
-from convoport.pagination import Page, next_offset, next_page_number, next_url, paginate
-from convoport.parsing import Payload, parse_timestamp
-from convoport.registry import AdapterRegistry, hookimpl
 from convoport.serde import converter, from_json, to_json
 from convoport.sync import SyncClient, SyncLiveSession, SyncRecordingStream, migrate_sync
 
 __all__ = [
-    "Adapter",
-    "AdapterRegistry",
     "ArchiveError",
     "AsyncClient",
     "AudioAcknowledged",
@@ -94,14 +82,11 @@ __all__ = [
     "ChatMessage",
     "ConfigError",
     "Conflict",
-    "ConnectOptions",
     "ConvoportError",
     "ConvoportWarning",
     "DoneEvent",
     "ErrorEvent",
-    "ErrorInfo",
     "FinalUtterance",
-    "HttpClient",
     "IngestResult",
     "InvalidRequest",
     "LiveEvent",
@@ -113,10 +98,8 @@ __all__ = [
     "MediaSource",
     "MigrationReport",
     "NotFound",
-    "Page",
     "PartialTranscript",
     "Participant",
-    "Payload",
     "PermissionDenied",
     "PluginWarning",
     "Progress",
@@ -135,7 +118,6 @@ __all__ = [
     "SessionStatus",
     "SpeechEvent",
     "StatusEvent",
-    "StreamedResponse",
     "Summary",
     "SummaryEvent",
     "SyncClient",
@@ -148,23 +130,13 @@ __all__ = [
     "VendorEvent",
     "Word",
     "__version__",
-    "adapter_class",
     "archive_ingest",
-    "build_config",
     "connect",
     "connect_sync",
     "converter",
-    "create_adapter",
     "from_json",
-    "hookimpl",
     "migrate",
     "migrate_sync",
-    "next_offset",
-    "next_page_number",
-    "next_url",
-    "paginate",
-    "parse_timestamp",
     "providers",
-    "setting",
     "to_json",
 ]

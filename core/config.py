@@ -47,23 +47,6 @@ def setting(
     )
 
 
-def describe(config_cls: type[Any]) -> list[dict[str, Any]]:
-    """One row per setting: name, env, secret, required, default, help (for docs and the CLI)."""
-    rows = []
-    for field in attrs.fields(config_cls):
-        rows.append(
-            {
-                "name": field.name,
-                "env": field.metadata.get(_ENV),
-                "secret": bool(field.metadata.get(_SECRET)),
-                "required": field.default is attrs.NOTHING,
-                "default": None if field.default is attrs.NOTHING else field.default,
-                "help": field.metadata.get(_HELP, ""),
-            }
-        )
-    return rows
-
-
 def secret_values(config: Any) -> list[str]:
     """The values of a config's secret settings (fed to redactors)."""
     values = []
@@ -114,4 +97,4 @@ def build_config(
         raise ConfigError(f"invalid {provider} configuration: {exc}") from None
 
 
-__all__ = ["build_config", "describe", "secret_values", "setting"]
+__all__ = ["build_config", "secret_values", "setting"]

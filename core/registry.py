@@ -219,9 +219,7 @@ def build_registry(entry_points: Iterable[md.EntryPoint] | None = None) -> Adapt
             impl.function(registry=registry)
         except AdapterNameConflict:
             raise  # a conflict between packages: the user must choose
-        except ConfigError as exc:
-            _plugin_failed(name, package, exc)
-        except Exception as exc:
+        except Exception as exc:  # a ConfigError or a bug: that plugin only
             _plugin_failed(name, package, exc)
         finally:
             registry._current = ("<direct>", "<direct>", "")

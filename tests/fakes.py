@@ -11,13 +11,10 @@ import attrs
 import httpx
 
 from convoport import (
-    Adapter,
     Capabilities,
     Capability,
     ChatMessage,
-    ConnectOptions,
     NotFound,
-    Page,
     Participant,
     QueryFilter,
     Recording,
@@ -28,9 +25,9 @@ from convoport import (
     Summary,
     Transcript,
     Utterance,
-    setting,
 )
 from convoport.pagination import Cursor
+from convoport.spi import Adapter, ConnectOptions, Page, setting
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 

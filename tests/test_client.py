@@ -17,7 +17,6 @@ from convoport import (
     Capabilities,
     Capability,
     ConfigError,
-    ConnectOptions,
     MalformedResponse,
     NotFound,
     QueryFilter,
@@ -28,6 +27,7 @@ from convoport import (
     UnsupportedOperation,
 )
 from convoport.config import build_config
+from convoport.spi import ConnectOptions
 from tests.fakes import FakeAdapter, FakeConfig, HttpFakeAdapter, failing_transport
 
 pytestmark = pytest.mark.anyio

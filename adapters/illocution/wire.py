@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import Any, Literal, TypedDict
 
+from convoport.http import quote_segment
 from convoport.model import SessionStatus
 
 #: The documented live session lifetime bounds and default, in seconds.
@@ -35,7 +36,7 @@ ANALYZE_PATH = "/analyze"
 
 def live_path(session_id: str, leaf: str) -> str:
     """The documented fallback for a missing ``*_endpoint``: ``/analyze/live/{id}/{leaf}``."""
-    return f"/analyze/live/{session_id}/{leaf}"
+    return f"/analyze/live/{quote_segment(session_id, provider='illocution')}/{leaf}"
 
 
 #: SSE ``status.phase`` -> neutral status. Other phases (``start``, ``starting``, anything new)
@@ -47,19 +48,6 @@ PHASE_STATUS: dict[str, SessionStatus] = {
     "completed": SessionStatus.COMPLETED,
 }
 
-#: Event names the documentation lists (``/analyze/stream`` and live capture share them).
-EVENT_NAMES = (
-    "status",
-    "partial_transcript",
-    "final_transcript",
-    "emotion",
-    "cognitive",
-    "transition",
-    "moment",
-    "summary_update",
-    "error",
-    "done",
-)
 #: Events passed through as ``VendorEvent`` with their data normalised.
 PASSTHROUGH_EVENTS = frozenset({"emotion", "cognitive", "transition", "moment"})
 
@@ -290,7 +278,6 @@ class HTTPValidationErrorItem(TypedDict, total=False):
 __all__ = [
     "ANALYZE_PATH",
     "CHUNK_SIZE_DEFAULT",
-    "EVENT_NAMES",
     "PASSTHROUGH_EVENTS",
     "PHASE_STATUS",
     "START_PATH",

@@ -5,18 +5,8 @@ from typing import Any
 import attrs
 import httpx
 
-from convoport import (
-    Adapter,
-    Capabilities,
-    Capability,
-    ErrorInfo,
-    Page,
-    QueryFilter,
-    Session,
-    SessionQuery,
-    Transcript,
-    setting,
-)
+from convoport import Capabilities, Capability, QueryFilter, Session, SessionQuery, Transcript
+from convoport.spi import Adapter, ErrorInfo, Page, setting
 from convoport_murmur.translate import NEUTRAL_TO_STATE, session_from_call, transcript_from_payload
 
 

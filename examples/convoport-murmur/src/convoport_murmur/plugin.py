@@ -1,6 +1,6 @@
 """The entry-point target: registers the adapter by dotted path (loaded on first use)."""
 
-from convoport import AdapterRegistry, hookimpl
+from convoport.spi import AdapterRegistry, hookimpl
 
 
 @hookimpl

@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from convoport import Payload, Session, SessionStatus, Transcript, Utterance
+from convoport import Session, SessionStatus, Transcript, Utterance
+from convoport.spi import Payload
 
 PROVIDER = "murmur"
 
