@@ -1,4 +1,4 @@
-"""WebSocket sessions in cassettes, replayed through httpx-ws; and an in-process transport.
+"""WebSocket sessions in cassettes, replayed through httpx-ws.
 
 The cassette format (:mod:`convoport.contracts.cassette`) reserves the top-level key
 ``"websocket"``. This module defines it and replays it.
@@ -39,8 +39,8 @@ Replay
 ======
 
 :class:`WebSocketReplayApp` is an ASGI app that plays the sessions; :class:`CassetteTransport`
-routes WebSocket upgrades to it (through :class:`InProcessTransport`, which httpx-ws drives as
-it drives a real socket) and every other request to the HTTP
+routes WebSocket upgrades to it (through :class:`convoport.sandbox.InProcessTransport`, which
+httpx-ws drives as it drives a real socket) and every other request to the HTTP
 :class:`~convoport.contracts.transport.ReplayTransport`. Each upgrade takes the first unused
 session whose URL matches (scheme, host, port and path exactly, the query as a multiset; an
 unmatched URL is refused with close code 4404). Then the frames play in order:
@@ -63,28 +63,24 @@ differed, together with sessions never opened or not played to the end.
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import contextlib
 import hashlib
 import json
 import re
-import typing
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, cast
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
-import anyio.streams.stapled  # noqa: F401  (httpx-ws uses it without importing it)
 import attrs
 import httpx
-from httpx_ws.transport import ASGIWebSocketAsyncNetworkStream
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 
 from convoport._redact import REDACTED, Redactor
-from convoport.contracts._asgi import StreamingASGITransport
 from convoport.contracts.cassette import Cassette, CassetteError
 from convoport.contracts.transport import CassetteMismatch, ReplayTransport
+from convoport.sandbox import InProcessTransport, is_websocket_request
 
 #: The cassette's top-level key for WebSocket sessions.
 WEBSOCKET_KEY = "websocket"
@@ -246,92 +242,6 @@ def text_frame(direction: Direction, text: str) -> WebSocketFrame:
     if isinstance(value, (dict, list)):
         return WebSocketFrame(dir=direction, type="text", json=value, is_json=True)
     return WebSocketFrame(dir=direction, type="text", text=text)
-
-
-# -- an in-process transport (HTTP + WebSockets) --------------------------------------------
-
-
-class _Spawner:
-    """What httpx-ws's in-process stream needs of a task group (``start_soon``), backed by
-    plain asyncio tasks, so no task group has to outlive a request."""
-
-    def __init__(self) -> None:
-        self.tasks: set[asyncio.Task[Any]] = set()
-
-    def start_soon(self, fn: Any, *args: Any, name: Any = None) -> None:
-        task = asyncio.get_running_loop().create_task(fn(*args))
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-
-
-def is_websocket_request(request: httpx.Request) -> bool:
-    """Whether ``request`` is a WebSocket upgrade (``ws``/``wss`` URL or ``Upgrade`` header)."""
-    return (
-        request.url.scheme in ("ws", "wss")
-        or request.headers.get("upgrade", "").lower() == "websocket"
-    )
-
-
-class InProcessTransport(httpx.AsyncBaseTransport):
-    """Serves an ASGI app in-process: HTTP through ``httpx.ASGITransport``, WebSocket upgrades
-    through httpx-ws's in-process stream. Unlike ``httpx_ws.transport.ASGIWebSocketTransport``
-    it needs no ``async with`` (each socket runs in its own task), so it works inside any
-    ``httpx.AsyncClient``. An emulator's ``DroppedConnection`` becomes the
-    ``httpx.RemoteProtocolError`` a client sees when a response is lost."""
-
-    def __init__(self, app: ASGIApp, *, accept_timeout: float = 10.0) -> None:
-        self.app = app
-        self._http = StreamingASGITransport(app)
-        self._spawner = _Spawner()
-        self._accept_timeout = accept_timeout
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if is_websocket_request(request):
-            return await self._websocket(request)
-        return await self._http.handle_async_request(request)
-
-    async def _websocket(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        subprotocols = [
-            p.strip()
-            for p in request.headers.get("sec-websocket-protocol", "").split(",")
-            if p.strip()
-        ]
-        scope = {
-            "type": "websocket",
-            "asgi": {"version": "3.0"},
-            "http_version": "1.1",
-            "path": request.url.path,
-            "raw_path": request.url.raw_path.split(b"?")[0],
-            "root_path": "",
-            "scheme": request.url.scheme,
-            "query_string": request.url.query,
-            "headers": [(k.lower(), v) for (k, v) in request.headers.raw],
-            "client": ("127.0.0.1", 123),
-            "server": (request.url.host, request.url.port),
-            "subprotocols": subprotocols,
-            "extensions": {"websocket.http.response": {}},
-        }
-        stream = ASGIWebSocketAsyncNetworkStream(
-            cast(Any, self.app), scope, cast(Any, self._spawner), self._accept_timeout
-        )
-        _, accept = await stream.__aenter__()
-        lines = accept.decode("utf-8").splitlines()
-        headers = [
-            typing.cast(tuple[str, str], tuple(line.split(": ", 1)))
-            for line in lines[1:]
-            if line.strip()
-        ]
-        return httpx.Response(
-            101, headers=headers, extensions={"network_stream": stream}, request=request
-        )
-
-    async def aclose(self) -> None:
-        for task in list(self._spawner.tasks):
-            task.cancel()
-        for task in list(self._spawner.tasks):
-            with contextlib.suppress(BaseException):
-                await task
 
 
 # -- replay -------------------------------------------------------------------------------

@@ -12,8 +12,8 @@ cancels it if it does not stop. ``DroppedConnection`` raised by the app (or by
 ``FaultMiddleware``) becomes ``httpx.RemoteProtocolError``, before or during the body, as a lost
 connection would.
 
-:func:`convoport.contracts.emulator.emulator_transport` serves HTTP through it and WebSocket
-upgrades through httpx-ws (see :class:`convoport.contracts.ws.InProcessTransport`).
+:func:`convoport.sandbox.emulator_transport` serves HTTP through it and WebSocket upgrades
+through httpx-ws (see :class:`convoport.sandbox.InProcessTransport`).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 from starlette.types import ASGIApp, Message
 
-from convoport.contracts.emulator import DroppedConnection
+from convoport.sandbox._faults import DroppedConnection
 
 _END = object()
 
