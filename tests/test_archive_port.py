@@ -176,10 +176,10 @@ async def test_a_second_archive_implementation_is_a_migration_destination() -> N
         assert bundle.summary.text == "short"
         assert [m.size for m in bundle.media] == [len(fake_media)]
         assert archive.media[bundle.media[0].path] == fake_media
-    report = await as_archive(archive).verify()
-    assert report.ok
-    assert report.sessions == len(finished)
-    assert report.checked == len(finished)
+    verified = await as_archive(archive).verify()
+    assert verified.ok
+    assert verified.sessions == len(finished)
+    assert verified.checked == len(finished)
     again = await migrate(source, destination, backoff=0)
     assert again.copied == 0
     assert {o.reason for o in again.outcomes if o.state == "skipped"} >= {"already copied"}
