@@ -49,10 +49,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ClassVar
 
+import attrs
 import httpx
 import pytest
 
@@ -329,29 +330,23 @@ class CassetteContract(ProviderContract):
             raise ContractViolation(
                 f"scenario {scenario.name!r} has no expected result: {expected_path} does not exist"
             )
-        cassette = load_cassette(path)
-        args = dict(cassette.meta.get("args", {}))
-        transport = self.replay_transport(cassette)
-        outer = scenario.replay(transport) if scenario.replay is not None else transport
-        context = ScenarioContext(mode="cassette")
-        observed = ObservingTransport(outer, context.requests)
-        options = {**self.connect_options, **scenario.connect_options}
-        outcome, raw = self.execute(
+        replayed = replay_cassette(
+            self.provider,
             scenario,
-            lambda: connect(self.provider, transport=observed, retry=KIT_RETRY, **options),
-            args,
-            context,
+            load_cassette(path),
+            connect_options=self.connect_options,
+            transport_factory=self.replay_transport,
         )
         expected = json.loads(expected_path.read_text(encoding="utf-8"))
-        differences = json_diff(outcome, expected)
+        differences = json_diff(replayed.outcome, expected)
         assert not differences, (
             f"scenario {scenario.name!r}: the outcome differs from {expected_path}:\n  "
             + "\n  ".join(differences)
         )
-        self.check_outcome(scenario, outcome, raw, args, context.requests)
-        assert_used = getattr(transport, "assert_all_used", None)
-        if assert_used is not None:
-            assert_used()
+        self.check_outcome(
+            scenario, replayed.outcome, replayed.raw, replayed.args, replayed.requests
+        )
+        replayed.assert_all_used()
 
     def test_cassettes_pass_the_secret_scan(self) -> None:
         """No cassette holds a credential."""
@@ -379,6 +374,55 @@ def replay_transport(cassette: Cassette) -> httpx.AsyncBaseTransport:
         transport: httpx.AsyncBaseTransport = factory(cassette)
         return transport
     return ReplayTransport(cassette)
+
+
+@attrs.frozen(kw_only=True)
+class Replayed:
+    """One scenario replayed from a cassette: its JSON ``outcome``, the ``raw`` result (or
+    the error), the ``args`` it ran with, the ``requests`` the adapter sent and the replay
+    ``transport`` (for :meth:`assert_all_used` and closer looks)."""
+
+    outcome: dict[str, Any]
+    raw: Any
+    args: dict[str, Any]
+    requests: RequestLog
+    transport: httpx.AsyncBaseTransport
+
+    def assert_all_used(self) -> None:
+        """Fails for recorded interactions (and WebSocket sessions) nobody requested."""
+        check = getattr(self.transport, "assert_all_used", None)
+        if check is not None:
+            check()
+
+
+def replay_cassette(
+    provider: str,
+    scenario: Scenario,
+    cassette: Cassette,
+    *,
+    connect_options: Mapping[str, Any] | None = None,
+    transport_factory: Callable[[Cassette], httpx.AsyncBaseTransport] | None = None,
+) -> Replayed:
+    """Replays ``cassette`` through ``provider``'s adapter exactly as
+    :class:`CassetteContract` does (the scenario's ``replay`` wrapper and
+    ``connect_options`` included); compares nothing, checks nothing."""
+    args = dict(cassette.meta.get("args", {}))
+    transport = (transport_factory or replay_transport)(cassette)
+    outer = scenario.replay(transport) if scenario.replay is not None else transport
+    context = ScenarioContext(mode="cassette")
+    observed = ObservingTransport(outer, context.requests)
+    options = {**(connect_options or {}), **scenario.connect_options}
+    outcome, raw = asyncio.run(
+        run_scenario_async(
+            scenario,
+            lambda: connect(provider, transport=observed, retry=KIT_RETRY, **options),
+            args,
+            context,
+        )
+    )
+    return Replayed(
+        outcome=outcome, raw=raw, args=args, requests=context.requests, transport=transport
+    )
 
 
 class EmulatorContract(ProviderContract):
@@ -453,9 +497,11 @@ __all__ = [
     "ContractViolation",
     "EmulatorContract",
     "ProviderContract",
+    "Replayed",
     "apply_fault",
     "check_outcome",
     "gate_reason",
+    "replay_cassette",
     "replay_transport",
     "run_scenario_async",
 ]

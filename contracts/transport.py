@@ -27,6 +27,7 @@ The first *unused* matching interaction answers, so repeated requests replay in 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import re
@@ -38,6 +39,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 import attrs
+import httpcore
 import httpx
 
 from convoport import multipart
@@ -46,6 +48,7 @@ from convoport.contracts.cassette import (
     BinaryBody,
     Body,
     Cassette,
+    CassetteError,
     Interaction,
     JsonBody,
     MultipartBody,
@@ -631,78 +634,448 @@ def _stored_headers(
     return stored
 
 
+#: What a multipart upload's recorder keeps raw (to store a malformed body as base64 instead).
+RAW_MULTIPART_LIMIT = 1 << 20
+#: A multipart part without a filename longer than this is stored as a file digest.
+FIELD_LIMIT = 1 << 16
+
+
+class _RequestBody:
+    """Collects a request body as the inner transport reads it: whole for JSON, text and
+    binary bodies (they are stored whole), as field values and SHA-256 digests for
+    ``multipart/form-data`` (parsed as it streams: file parts are never kept)."""
+
+    def __init__(self, content_type: str | None) -> None:
+        self.content_type = content_type
+        self._raw = bytearray()
+        self._size = 0
+        self._parser: multipart.MultipartParser | None = None
+        self._failed = False
+        self._parts: list[tuple[multipart.PartHead, Any, int, bytearray | None]] = []
+        if _mime(content_type) == "multipart/form-data":
+            try:
+                self._parser = multipart.MultipartParser(content_type)
+            except multipart.MultipartError:
+                self._failed = True
+
+    def feed(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._parser is None or self._size <= RAW_MULTIPART_LIMIT:
+            self._raw += chunk
+        if self._parser is None or self._failed:
+            return
+        try:
+            events = self._parser.feed(chunk)
+        except multipart.MultipartError:
+            self._failed = True
+            return
+        for event in events:
+            if isinstance(event, multipart.PartHead):
+                keep = None if event.filename is not None else bytearray()
+                self._parts.append((event, hashlib.sha256(), 0, keep))
+                continue
+            head, digest, size, kept = self._parts[-1]
+            digest.update(event)
+            if kept is not None:
+                kept += event
+                if len(kept) > FIELD_LIMIT:
+                    kept = None
+            self._parts[-1] = (head, digest, size + len(event), kept)
+
+    def body(self) -> Body | None:
+        if self._parser is None:
+            return classify_body(self.content_type, bytes(self._raw), request=True)
+        if not self._failed:
+            try:
+                self._parser.close()
+            except multipart.MultipartError:
+                self._failed = True
+        if self._failed:
+            if self._size > RAW_MULTIPART_LIMIT:
+                raise CassetteError(
+                    f"a malformed multipart upload of {self._size} bytes cannot be recorded "
+                    f"(only bodies up to {RAW_MULTIPART_LIMIT} bytes are kept raw)"
+                )
+            return BinaryBody(data=bytes(self._raw)) if self._raw else None
+        fields: dict[str, list[str]] = {}
+        files: dict[str, list[MultipartFile]] = {}
+        for head, digest, size, kept in self._parts:
+            if kept is not None:
+                try:
+                    fields.setdefault(head.name, []).append(bytes(kept).decode("utf-8"))
+                    continue
+                except UnicodeDecodeError:
+                    pass
+            files.setdefault(head.name, []).append(
+                MultipartFile(
+                    filename=head.filename,
+                    content_type=head.content_type,
+                    sha256=digest.hexdigest(),
+                    size=size,
+                )
+            )
+        return MultipartBody(
+            fields={k: tuple(v) for k, v in fields.items()},
+            files={k: tuple(v) for k, v in files.items()},
+        )
+
+
+class _TeeRequestStream(httpx.AsyncByteStream):
+    """The request body as the inner transport reads it, noted on the way."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, sink: _RequestBody, done: Any) -> None:
+        self._inner = inner
+        self._sink = sink
+        self._done = done
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._sink.feed(chunk)
+            yield chunk
+        self._done()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+class _TeeResponseStream(httpx.AsyncByteStream):
+    """The response body passed to the caller chunk by chunk as it arrives; a copy is kept
+    for the cassette, stored when the caller closes the response (as far as it was read)."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, done: Any) -> None:
+        self._inner = inner
+        self._done = done
+        self._data = bytearray()
+        self._closed = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._inner:
+            self._data += chunk
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._inner.aclose()
+        finally:
+            if not self._closed:
+                self._closed = True
+                self._done(bytes(self._data))
+
+
+class _SyncToAsync(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream) -> None:
+        self._inner = inner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for chunk in self._inner:
+            yield chunk
+
+    async def aclose(self) -> None:
+        self._inner.close()
+
+
+@attrs.define
+class _Exchange:
+    request: RecordedRequest | None = None
+    response: RecordedResponse | None = None
+
+
+# -- WebSocket frames -----------------------------------------------------------------------------
+
+
+class _FrameRecorder:
+    """Parses the bytes of one direction of a WebSocket connection into cassette frames
+    (``convoport.contracts.ws`` documents the format): text as JSON when it is a JSON object
+    or list, else as text; binary ``send`` frames as digests, ``recv`` frames as base64;
+    the first close frame in either direction ends the recording."""
+
+    def __init__(self, session: _WebSocketSession, direction: str) -> None:
+        from wsproto.frame_protocol import FrameProtocol
+
+        self._session = session
+        self._direction = direction
+        # Frames from the client are masked: parse them as the server does, and vice versa.
+        self._protocol = FrameProtocol(client=direction == "recv", extensions=[])
+        self._text: list[str] = []
+        self._binary = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        from wsproto.frame_protocol import Opcode, ParseFailed
+
+        if self._session.closed or not data:
+            return
+        self._protocol.receive_bytes(data)
+        try:
+            for frame in self._protocol.received_frames():
+                if self._session.is_closed():
+                    return
+                opcode = frame.opcode
+                payload: Any = frame.payload
+                if opcode is Opcode.CLOSE:
+                    code, reason = payload
+                    self._session.add(
+                        self._direction,
+                        "close",
+                        {"code": int(code), "reason": self._session.redactor.text(reason or "")},
+                    )
+                    self._session.closed = True
+                    return
+                if opcode in (Opcode.PING, Opcode.PONG):
+                    continue
+                if opcode is Opcode.TEXT or (opcode is Opcode.CONTINUATION and self._text):
+                    self._text.append(payload)
+                    if frame.message_finished:
+                        self._session.add_text(self._direction, "".join(self._text))
+                        self._text = []
+                    continue
+                self._binary += payload
+                if frame.message_finished:
+                    self._session.add_binary(self._direction, bytes(self._binary))
+                    self._binary = bytearray()
+        except ParseFailed as exc:
+            self._session.add_problem(f"unreadable {self._direction} frame: {exc}")
+
+
+class _WebSocketSession:
+    def __init__(self, url: str, redactor: Redactor) -> None:
+        self.url = url
+        self.redactor = redactor
+        self.frames: list[dict[str, Any]] = []
+        self.problems: list[str] = []
+        self.closed = False
+
+    def is_closed(self) -> bool:
+        return self.closed
+
+    def add(self, direction: str, kind: str, data: Any) -> None:
+        self.frames.append({"dir": direction, "type": kind, "data": data})
+
+    def add_text(self, direction: str, text: str) -> None:
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict | list):
+            self.add(direction, "text", _redact_json(value, self.redactor))
+        else:
+            self.add(direction, "text", self.redactor.text(text))
+
+    def add_binary(self, direction: str, data: bytes) -> None:
+        if direction == "send":
+            self.add(
+                direction, "binary", {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+            )
+        else:
+            self.add(direction, "binary", base64.b64encode(data).decode("ascii"))
+
+    def add_problem(self, problem: str) -> None:
+        self.problems.append(problem)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"url": self.url, "frames": list(self.frames)}
+
+
+class _RecordingNetworkStream(httpcore.AsyncNetworkStream):
+    """A WebSocket connection's network stream, with each direction's frames recorded."""
+
+    def __init__(self, inner: Any, session: _WebSocketSession) -> None:
+        self._inner = inner
+        self._sent = _FrameRecorder(session, "send")
+        self._received = _FrameRecorder(session, "recv")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        data: bytes = await self._inner.read(max_bytes, timeout)
+        self._received.feed(data)
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._sent.feed(buffer)
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(self, *args: Any, **kwargs: Any) -> httpcore.AsyncNetworkStream:
+        stream: httpcore.AsyncNetworkStream = await self._inner.start_tls(*args, **kwargs)
+        return stream
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _is_websocket(request: httpx.Request) -> bool:
+    return (
+        request.url.scheme in ("ws", "wss")
+        or request.headers.get("upgrade", "").lower() == "websocket"
+    )
+
+
 class RecordingTransport(httpx.AsyncBaseTransport):
     """Forwards requests to ``inner`` and records a redacted copy of every exchange.
 
-    The caller gets the vendor's response unchanged (the whole body is read first). What is
-    stored: allow-listed headers only (``content-length`` is left out: the stored body is the
-    decoded one); no URL user info; query parameters named in ``SECRET_KEYS`` as
+    Nothing is buffered on the caller's behalf (the recorder *tees*): a response body reaches
+    the caller chunk by chunk as it arrives (server-sent events, chunked downloads), and a
+    streamed request body (a multipart upload, an async generator) reaches the inner transport
+    the same way, each noted on the way. A response is stored when the caller closes it, with
+    the part of the body the caller read; ``text/event-stream`` responses get
+    ``stream_chunk_size`` as their replay ``chunk_size`` (so a replay streams them too).
+    Exchanges are kept in the order their requests were sent.
+
+    WebSocket sessions (a ``ws``/``wss`` upgrade answered 101 with a ``network_stream``, as
+    httpx-ws uses — over the network or in-process) are recorded frame by frame into the
+    cassette's ``"websocket"`` list (the format of :mod:`convoport.contracts.ws`): text frames
+    as JSON or text, audio the client sends as SHA-256 digests, binary frames it receives as
+    base64, the first close frame last.
+
+    What is stored: allow-listed headers only (``content-length`` is left out: the stored body
+    is the decoded one); no URL user info; query parameters named in ``SECRET_KEYS`` as
     ``[REDACTED]``; every secret ``redactor`` knows, and every credential-shaped string, replaced
-    in the URL and in text, JSON and multipart bodies (JSON values under keys in ``SECRET_KEYS``
-    too). Multipart uploads are stored as field values and file digests, never raw.
+    in URLs, text frames and text, JSON and multipart bodies (JSON values under keys in
+    ``SECRET_KEYS`` too). Multipart uploads are stored as field values and file digests, never
+    raw. ``lost_response``: what to store when the inner transport raises (a response lost on
+    the way, e.g. the gateway's 504); by default such an exchange is not stored.
     """
 
-    def __init__(self, inner: httpx.AsyncBaseTransport, *, redactor: Redactor | None = None):
+    def __init__(
+        self,
+        inner: httpx.AsyncBaseTransport,
+        *,
+        redactor: Redactor | None = None,
+        lost_response: RecordedResponse | None = None,
+        stream_chunk_size: int | None = None,
+    ):
         self._inner = inner
         self._redactor = redactor or Redactor()
-        self._interactions: list[Interaction] = []
+        self._lost = lost_response
+        self._chunk_size = stream_chunk_size
+        self._exchanges: list[_Exchange] = []
+        self._websockets: list[_WebSocketSession] = []
         self._lock = threading.Lock()
 
     @property
+    def redactor(self) -> Redactor:
+        """The redactor applied to everything stored (add secrets to it as they appear)."""
+        return self._redactor
+
+    @property
     def interactions(self) -> tuple[Interaction, ...]:
-        """The exchanges recorded so far, in order."""
+        """The finished exchanges so far, in the order their requests were sent."""
         with self._lock:
-            return tuple(self._interactions)
+            return tuple(
+                Interaction(request=e.request, response=e.response)
+                for e in self._exchanges
+                if e.request is not None and e.response is not None
+            )
+
+    @property
+    def open_exchanges(self) -> int:
+        """How many exchanges are still streaming (their responses not closed yet)."""
+        with self._lock:
+            return sum(1 for e in self._exchanges if e.request is None or e.response is None)
+
+    @property
+    def websocket_sessions(self) -> list[dict[str, Any]]:
+        """The recorded WebSocket sessions as the cassette's ``"websocket"`` value."""
+        with self._lock:
+            return [s.to_json() for s in self._websockets]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        request_content = await request.aread()
-        recorded_request = RecordedRequest(
-            method=request.method.upper(),
-            url=redact_url(request.url, self._redactor),
-            headers=_stored_headers(request.headers, self._redactor, response=False),
-            body=redact_body(
-                classify_body(request.headers.get("content-type"), request_content, request=True),
-                self._redactor,
-            ),
-        )
-        response = await self._inner.handle_async_request(request)
-        stream = response.stream
-        if isinstance(stream, httpx.AsyncByteStream):
-            try:
-                raw = b"".join([chunk async for chunk in stream])
-            finally:
-                await stream.aclose()
-        else:
-            try:
-                raw = b"".join(stream)
-            finally:
-                stream.close()
-        # Decode (gzip, br, ...) the way a client would, for the stored copy.
-        try:
-            content = httpx.Response(
-                response.status_code, headers=response.headers, content=raw
-            ).content
-        except httpx.DecodingError:
-            content = raw
-        recorded_response = RecordedResponse(
-            status=response.status_code,
-            headers=_stored_headers(response.headers, self._redactor, response=True),
-            body=_response_body(
-                redact_body(
-                    classify_body(response.headers.get("content-type"), content, request=False),
-                    self._redactor,
-                )
-            ),
-        )
+        if _is_websocket(request):
+            return await self._websocket(request)
+        exchange = _Exchange()
         with self._lock:
-            self._interactions.append(
-                Interaction(request=recorded_request, response=recorded_response)
+            self._exchanges.append(exchange)
+        url = redact_url(request.url, self._redactor)
+        headers = _stored_headers(request.headers, self._redactor, response=False)
+        sink = _RequestBody(request.headers.get("content-type"))
+
+        def request_done() -> None:
+            if exchange.request is None:
+                exchange.request = RecordedRequest(
+                    method=request.method.upper(),
+                    url=url,
+                    headers=headers,
+                    body=redact_body(sink.body(), self._redactor),
+                )
+
+        try:
+            content = request.content
+        except httpx.RequestNotRead:
+            stream = request.stream
+            inner = stream if isinstance(stream, httpx.AsyncByteStream) else None
+            if inner is None:
+                assert isinstance(stream, httpx.SyncByteStream)
+                inner = _SyncToAsync(stream)
+            request.stream = _TeeRequestStream(inner, sink, request_done)
+        else:
+            sink.feed(content)
+            request_done()
+        try:
+            response = await self._inner.handle_async_request(request)
+        except httpx.TransportError:
+            request_done()
+            with self._lock:
+                if self._lost is not None:
+                    exchange.response = self._lost
+                else:
+                    self._exchanges.remove(exchange)
+            raise
+        request_done()  # whatever of a streamed body the server read before it answered
+        status = response.status_code
+        response_headers = response.headers
+        stored_headers = _stored_headers(response_headers, self._redactor, response=True)
+        event_stream = _mime(response_headers.get("content-type")) == "text/event-stream"
+
+        def response_done(raw: bytes) -> None:
+            # Decode (gzip, br, ...) the way a client would, for the stored copy.
+            try:
+                content = httpx.Response(status, headers=response_headers, content=raw).content
+            except httpx.DecodingError:
+                content = raw
+            body = redact_body(
+                classify_body(response_headers.get("content-type"), content, request=False),
+                self._redactor,
             )
+            exchange.response = RecordedResponse(
+                status=status,
+                headers=stored_headers,
+                body=_response_body(body),
+                chunk_size=self._chunk_size if event_stream and content else None,
+            )
+
+        stream = response.stream
+        tee_inner = stream if isinstance(stream, httpx.AsyncByteStream) else None
+        if tee_inner is None:
+            assert isinstance(stream, httpx.SyncByteStream)
+            tee_inner = _SyncToAsync(stream)
         return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=httpx.ByteStream(raw),
+            status,
+            headers=response_headers,
+            stream=_TeeResponseStream(tee_inner, response_done),
             extensions=response.extensions,
+            request=request,
+        )
+
+    async def _websocket(self, request: httpx.Request) -> httpx.Response:
+        response = await self._inner.handle_async_request(request)
+        network = response.extensions.get("network_stream")
+        if response.status_code != 101 or network is None:
+            return response  # a refused upgrade: nothing a WebSocket replay could play
+        session = _WebSocketSession(redact_url(request.url, self._redactor), self._redactor)
+        with self._lock:
+            self._websockets.append(session)
+        extensions = {
+            **response.extensions,
+            "network_stream": _RecordingNetworkStream(network, session),
+        }
+        return httpx.Response(
+            101,
+            headers=response.headers,
+            stream=response.stream,
+            extensions=extensions,
             request=request,
         )
 
@@ -710,11 +1083,27 @@ class RecordingTransport(httpx.AsyncBaseTransport):
         await self._inner.aclose()
 
     def cassette(self, meta: Mapping[str, Any] | None = None) -> Cassette:
-        """A cassette holding everything recorded so far."""
-        return Cassette(meta=dict(meta or {}), interactions=self.interactions)
+        """A cassette holding everything recorded so far (finished exchanges, and every
+        WebSocket session under ``"websocket"``)."""
+        websockets = self.websocket_sessions
+        extensions = {"websocket": websockets} if websockets else {}
+        return Cassette(
+            meta=dict(meta or {}), interactions=self.interactions, extensions=extensions
+        )
 
     def save(self, path: str | Path, meta: Mapping[str, Any] | None = None) -> Cassette:
-        """Writes the recorded cassette to ``path`` and returns it."""
+        """Writes the recorded cassette to ``path`` and returns it. Raises
+        :class:`~convoport.contracts.cassette.CassetteError` while an exchange is still
+        streaming (close every response first) or when a WebSocket frame was unreadable."""
+        if self.open_exchanges:
+            raise CassetteError(
+                f"{self.open_exchanges} exchange(s) are still streaming: close their responses "
+                "before saving the cassette",
+                path=path,
+            )
+        problems = [p for s in self._websockets for p in s.problems]
+        if problems:
+            raise CassetteError("WebSocket recording failed: " + "; ".join(problems), path=path)
         cassette = attrs.evolve(self.cassette(meta), path=Path(path))
         cassette.save(path)
         return cassette
@@ -726,7 +1115,9 @@ def _response_body(body: Body | None) -> JsonBody | TextBody | BinaryBody | None
 
 
 __all__ = [
+    "FIELD_LIMIT",
     "MAX_DIFF_LINES",
+    "RAW_MULTIPART_LIMIT",
     "CassetteMismatch",
     "MultipartPart",
     "RecordingTransport",

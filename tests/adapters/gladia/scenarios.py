@@ -1,15 +1,17 @@
-"""Gladia's own scenarios (beyond the kit's), run from cassettes like the kit's.
+"""Gladia's own scenarios (beyond the kit's), given to the kit through its extension point.
 
-Each has a cassette in ``adapters/gladia/cassettes/<name>.json`` and an expected outcome in
-``adapters/gladia/expected/<name>.json``; ``tests.adapters.gladia.regen`` rewrites the expected
-files from the cassettes.
+``tests/contracts/test_gladia.py`` lists :data:`GLADIA_SCENARIOS` in its contract class's
+``scenarios`` attribute, so the kit runs them exactly like its own: a cassette in
+``adapters/gladia/cassettes/<name>.json``, an expected outcome in
+``adapters/gladia/expected/<name>.json``, the same gates and checks.
+:func:`run_cassette` replays one through the kit (:func:`convoport.contracts.kit.replay_cassette`)
+for the closer looks in ``test_scenarios.py``; ``tests.adapters.gladia.regen`` rewrites the
+expected files from the cassettes.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +19,9 @@ import convoport.adapters.gladia
 from convoport import serde
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
-from convoport.connect import connect
 from convoport.contracts.cassette import Cassette, load_cassette
-from convoport.contracts.kit import KIT_RETRY
-from convoport.contracts.scenarios import (
-    BY_NAME,
-    Args,
-    Scenario,
-    outcome_json,
-    outcome_of_error,
-)
-from convoport.contracts.ws import CassetteTransport
-from convoport.errors import ConvoportError
+from convoport.contracts.kit import replay_cassette
+from convoport.contracts.scenarios import BY_NAME, Args, Scenario
 from convoport.live import IngestResult, LiveOptions
 from convoport.model import Session, SessionQuery, SessionStatus
 
@@ -37,6 +30,9 @@ CASSETTES = ADAPTER_DIR / "cassettes"
 EXPECTED = ADAPTER_DIR / "expected"
 #: The placeholder key every cassette run connects with.
 TEST_KEY = "test-key"
+#: What the live scenarios add to the connect options: no real waits between polls or
+#: reconnects.
+LIVE_OPTIONS = {"live_poll_interval": 0.01, "ws_backoff_base": 0.01}
 
 
 def _query(args: Args) -> SessionQuery:
@@ -47,17 +43,6 @@ def _query(args: Args) -> SessionQuery:
 async def _list(client: AsyncClient, args: Args) -> list[Session]:
     size = int(args.get("page_size", 2))
     return [s async for s in client.list_sessions(_query(args), page_size=size)]
-
-
-def _check_pages(pages: int) -> Callable[[Any, Args], None]:
-    def check(result: list[Session], args: Args) -> None:
-        size = int(args["page_size"])
-        assert (len(result) + size - 1) // size == pages, f"expected {pages} pages"
-        query = _query(args)
-        assert all(query.matches(s) for s in result)
-        assert len({s.id for s in result}) == len(result)
-
-    return check
 
 
 def _check_filters(result: list[Session], args: Args) -> None:
@@ -112,12 +97,6 @@ GLADIA_SCENARIOS: dict[str, Scenario] = {
             check=_check_filters,
         ),
         Scenario(
-            name="list_sessions_three_pages",
-            capability=Capability.CATALOG_LIST,
-            run=_list,
-            check=_check_pages(3),
-        ),
-        Scenario(
             name="delete_refused_403",
             capability=Capability.CATALOG_DELETE,
             run=_delete,
@@ -128,6 +107,7 @@ GLADIA_SCENARIOS: dict[str, Scenario] = {
             capability=Capability.LIVE_INGEST,
             run=_start_live,
             error="InvalidRequest",
+            connect_options=LIVE_OPTIONS,
         ),
         Scenario(
             name="get_session_error_status",
@@ -140,6 +120,7 @@ GLADIA_SCENARIOS: dict[str, Scenario] = {
             capability=Capability.LIVE_INGEST,
             run=_live,
             check=_check_resumed,
+            connect_options=LIVE_OPTIONS,
         ),
     )
 }
@@ -151,30 +132,15 @@ def scenario(name: str) -> Scenario:
 
 
 def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any, Any]:
-    """Replays ``cassettes/<name>.json``: (JSON outcome, raw result or error, transport)."""
-    cassette = cassette or load_cassette(CASSETTES / f"{name}.json")
-    args = dict(cassette.meta.get("args", {}))
-    transport = CassetteTransport(cassette)
-    chosen = scenario(name)
-
-    async def go() -> tuple[dict[str, Any], Any]:
-        client = connect(
-            "gladia",
-            transport=transport,
-            retry=KIT_RETRY,
-            api_key=TEST_KEY,
-            live_poll_interval=0.01,
-            ws_backoff_base=0.01,
-        )
-        async with client:
-            try:
-                value = await chosen.run(client, args)
-            except ConvoportError as exc:
-                return outcome_of_error(exc), exc
-            return outcome_json(value), value
-
-    outcome, raw = asyncio.run(go())
-    return outcome, raw, transport
+    """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result or
+    error, replay transport)."""
+    replayed = replay_cassette(
+        "gladia",
+        scenario(name),
+        cassette or load_cassette(CASSETTES / f"{name}.json"),
+        connect_options={"api_key": TEST_KEY, **LIVE_OPTIONS},
+    )
+    return replayed.outcome, replayed.raw, replayed.transport
 
 
 def expected(name: str) -> Any:
@@ -183,7 +149,10 @@ def expected(name: str) -> Any:
 
 ALL_SCENARIOS: tuple[str, ...] = (
     "list_sessions_two_pages",
+    "list_sessions_three_pages",
+    "list_sessions_each_filter",
     "get_session_completed",
+    "get_session_awkward_ids",
     "get_session_not_found",
     "get_transcript",
     "get_summary",
@@ -202,6 +171,7 @@ __all__ = [
     "CASSETTES",
     "EXPECTED",
     "GLADIA_SCENARIOS",
+    "LIVE_OPTIONS",
     "TEST_KEY",
     "expected",
     "run_cassette",

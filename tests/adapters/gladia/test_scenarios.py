@@ -1,27 +1,24 @@
-"""Gladia's own scenarios, replayed from cassettes and compared with expected/."""
+"""Closer looks at Gladia's own scenarios (the kit replays them and compares them with
+expected/: see tests/contracts/test_gladia.py)."""
 
 from __future__ import annotations
 
-import pytest
-
-from convoport.contracts.transport import json_diff
-from tests.adapters.gladia.scenarios import GLADIA_SCENARIOS, expected, run_cassette, scenario
+from tests.adapters.gladia.scenarios import GLADIA_SCENARIOS, run_cassette
 
 
-@pytest.mark.parametrize("name", sorted(GLADIA_SCENARIOS))
-def test_scenario_from_cassette(name: str) -> None:
-    outcome, raw, transport = run_cassette(name)
-    differences = json_diff(outcome, expected(name))
-    assert not differences, f"{name}: outcome differs from expected/{name}.json:\n" + "\n".join(
-        differences
-    )
-    chosen = scenario(name)
-    if chosen.error is not None:
-        assert outcome["error"]["type"] == chosen.error
-    else:
-        assert "error" not in outcome, raw
-        assert chosen.check is not None
-        chosen.check(raw, transport.cassette.meta["args"])
+def test_own_scenarios_run_through_the_kit() -> None:
+    """The kit runs Gladia's own scenarios (tests/contracts/test_gladia.py): no runner here."""
+    from tests.contracts.test_gladia import TestGladiaCassettes
+
+    for name in GLADIA_SCENARIOS:
+        assert callable(getattr(TestGladiaCassettes, f"test_{name}"))
+        assert TestGladiaCassettes._own[name] is GLADIA_SCENARIOS[name]
+
+
+def test_three_pages_is_exactly_three_requests_of_two() -> None:
+    _, raw, transport = run_cassette("list_sessions_three_pages")
+    assert (len(raw) + 1) // 2 == 3, "expected 3 pages of 2"
+    assert len(transport.cassette.interactions) == 3
     transport.assert_all_used()
 
 
