@@ -1,7 +1,8 @@
 """Media inputs for ingest: a file path, bytes, or a stream of byte chunks.
 
 Readers never hold a whole file in memory: a path is read in ``chunk_size`` pieces, an
-iterable is passed through.
+iterable is passed through. :func:`wav_header` writes the 44-byte header that turns raw PCM
+(or A-law/u-law) into a WAV stream, for vendors that transcode by container.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 import anyio
 import attrs
 
+from convoport._wav import wav_header
 from convoport.errors import ConfigError
 
 #: Anything convoport accepts as media: a path, bytes, or (async) iterables of byte chunks.
@@ -78,4 +80,4 @@ class MediaSource:
                 yield bytes(block[i : i + chunk_size])
 
 
-__all__ = ["MediaInput", "MediaSource"]
+__all__ = ["MediaInput", "MediaSource", "wav_header"]

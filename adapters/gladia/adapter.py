@@ -33,12 +33,13 @@ from convoport.adapter import Adapter, ConnectOptions, RecordingStream
 from convoport.capabilities import Capabilities, Capability, QueryFilter
 from convoport.config import setting
 from convoport.errors import ConfigError, NotFound
-from convoport.http import ErrorInfo, ErrorParser, StreamedResponse, quote_segment
+from convoport.http import ErrorInfo, ErrorParser, RetryPolicy, StreamedResponse, quote_segment
 from convoport.live import LiveOptions, LiveSessionBase
 from convoport.model import Recording, Session, SessionQuery, Summary, Transcript
 from convoport.pagination import Cursor, Page, next_url
 
 from . import translate, wire
+from .live import GladiaLiveSession
 
 
 def _optional_region(value: str | None) -> str | None:
@@ -73,7 +74,7 @@ class GladiaConfig:
     ws_backoff_base: float = setting(
         default=0.3,
         converter=float,
-        help="reconnect backoff: min(base * 2**(n-1), ws_backoff_max) seconds",
+        help="reconnect backoff: a random time up to min(base * 2**(n-1), ws_backoff_max) s",
     )
     ws_backoff_max: float = setting(default=2.0, converter=float, help="reconnect backoff cap")
 
@@ -263,15 +264,26 @@ class GladiaAdapter(Adapter):
     # -- live -----------------------------------------------------------------------------
 
     async def _start_live(self, options: LiveOptions) -> LiveSessionBase:
-        from .live import GladiaLiveSession
-
         body = translate.live_init_body(options)
         region = translate.validate_region(options.region or self.config.region)
         params = {"region": region} if region else None
         data = await self.http.json("POST", wire.LIVE_PATH, params=params, json=body, retry=False)
         job_id, url, created_at = translate.init_from_wire(data)
+        cfg = self.config
         session = GladiaLiveSession(
-            adapter=self, job_id=job_id, url=url, options=options, init_body=body
+            http=self.http,
+            fetch_job=self._get_job,
+            job_id=job_id,
+            url=url,
+            options=options,
+            init_body=body,
+            reconnect=RetryPolicy(
+                attempts=cfg.ws_reconnect_attempts + 1,
+                backoff_base=cfg.ws_backoff_base,
+                backoff_max=cfg.ws_backoff_max,
+            ),
+            poll_timeout=cfg.live_poll_timeout,
+            poll_interval=cfg.live_poll_interval,
         )
         if created_at is not None:
             session.created_at = created_at

@@ -8,11 +8,14 @@ credentials, and:
 * sends audio as binary frames of at most 1 MiB (larger ``send_audio`` calls are split);
 * keeps every byte Gladia has not acknowledged (``audio_chunk`` acks: ``data.byte_range[1]``
   is the exclusive, cumulative end of what arrived) and trims the buffer on each ack;
-* on an abnormal close (any code but 1000/1001 and 4400-4499) reconnects to the **same URL**,
-  up to ``ws_reconnect_attempts`` times with backoff ``min(base * 2**(n-1), max)`` seconds,
-  resends the unacknowledged bytes (and ``stop_recording`` if it was not acknowledged), and
-  emits ``StatusEvent(phase="reconnecting")``; when the attempts run out, or on a 44xx close,
-  the event stream ends with a ``LiveSessionError``;
+* on an abnormal close (any code but 1000/1001 and 4400-4499) the base class's reconnect loop
+  (:class:`~convoport.live.LiveSessionBase`) reopens the **same URL**, up to
+  ``ws_reconnect_attempts`` times in a row with the shared full-jitter backoff
+  (:meth:`convoport.http.RetryPolicy.delay`: a random time up to
+  ``min(ws_backoff_base * 2**(n-1), ws_backoff_max)`` seconds) and emits
+  ``StatusEvent(phase="reconnecting")``; this handle then resends the unacknowledged bytes
+  (and ``stop_recording`` if it was not acknowledged). When the attempts run out, or on a 44xx
+  close, the event stream ends with a ``LiveSessionError``;
 * maps every server message to neutral events (:func:`~convoport.adapters.gladia.translate.
   live_events`); like Gladia's SDKs it emits a synthetic ``StatusEvent(phase="start_session")``
   once the socket is open (a ``start_session`` sent by the server afterwards is passed through
@@ -22,8 +25,10 @@ credentials, and:
   every ``live_poll_interval``) and ends with ``DoneEvent`` — or a fatal ``ErrorEvent`` when the
   job errored. A job still processing at the deadline gives a non-fatal ``ErrorEvent`` and a
   ``DoneEvent``; the result then holds the finals received.
-* the result's ``Session`` is the fetched job; its ``Transcript`` the job's transcript, else
-  the ``post_final_transcript`` message, else the finals received.
+* the result's ``Session`` is the fetched job (the read-back); its ``Transcript`` the job's
+  transcript, else the ``post_final_transcript`` message, else the finals received. Without a
+  fetched job the session is built from what arrived (PROCESSING unless cancelled or failed:
+  Gladia may still be post-processing).
 * ``cancel()`` closes the socket (code 1000) and ends the stream. Gladia has no cancel: it still
   post-processes what it received.
 """
@@ -31,11 +36,11 @@ credentials, and:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 import wsproto.events
@@ -48,27 +53,31 @@ from httpx_ws import (
 )
 
 from convoport.errors import ConvoportError, LiveSessionError, MalformedResponse
+from convoport.http import HttpClient, RetryPolicy
 from convoport.live import (
     AudioAcknowledged,
+    ConnectionClosed,
+    ConnectionDropped,
     DoneEvent,
     ErrorEvent,
     LiveOptions,
     LiveSessionBase,
+    ReadBack,
     StatusEvent,
     VendorEvent,
 )
-from convoport.model import Session, SessionStatus, Transcript
+from convoport.model import Session, SessionStatus, Summary, Transcript
 from convoport.parsing import Payload
 
 from . import translate, wire
-
-if TYPE_CHECKING:
-    from .adapter import GladiaAdapter
 
 logger = logging.getLogger("convoport.adapters.gladia")
 
 #: Largest server message accepted (a ``post_final_transcript`` of a long session is big).
 MAX_MESSAGE_BYTES = 64 << 20
+
+#: Fetches the raw job ``GET /v2/live/{id}`` (the adapter's ``_get_job``).
+FetchJob = Callable[[str], Awaitable[Any]]
 
 
 def frame_slices(data: bytes, limit: int = wire.MAX_FRAME_BYTES) -> list[bytes]:
@@ -83,44 +92,65 @@ def _leaf(exc: BaseException) -> BaseException:
     return exc
 
 
-class GladiaLiveSession(LiveSessionBase):
-    """A live Gladia job being streamed. Obtain it from ``client.start_live(options)``."""
+def _dropped(code: int, reason: str) -> ConnectionDropped:
+    """A drop after an abnormal close ``code`` (what the reconnecting event carries)."""
+    return ConnectionDropped(f"code {code}", data={"close_code": code, "reason": reason})
 
-    provider = wire.PROVIDER
+
+class GladiaLiveSession(LiveSessionBase):
+    """A live Gladia job being streamed. Obtain it from ``client.start_live(options)``.
+
+    ``http`` is the adapter's HTTP layer (its ``httpx`` client carries the socket, its
+    redactor learns the URL's token); ``fetch_job`` reads the job back after the socket's
+    normal close; ``reconnect`` bounds the reconnects; ``poll_timeout``/``poll_interval`` are
+    seconds.
+    """
+
+    _connection_name: ClassVar[str] = "live socket"
+    _reads_back: ClassVar[bool] = True
 
     def __init__(
         self,
         *,
-        adapter: GladiaAdapter,
+        http: HttpClient,
+        fetch_job: FetchJob,
         job_id: str,
         url: str,
         options: LiveOptions,
         init_body: dict[str, Any],
+        reconnect: RetryPolicy,
+        poll_timeout: float,
+        poll_interval: float,
+        sleep: Callable[[float], Awaitable[None]] | None = None,
     ) -> None:
-        super().__init__(provider=wire.PROVIDER, session_id=job_id, options=options)
-        self._adapter = adapter
-        self._config = adapter.config
+        super().__init__(
+            provider=wire.PROVIDER,
+            session_id=job_id,
+            options=options,
+            reconnect=reconnect,
+            sleep=sleep,
+        )
+        self._http = http
+        self._fetch_job = fetch_job
         self._url = url
+        self._poll_timeout = poll_timeout
+        self._poll_interval = poll_interval
         self.init_body = init_body
         token_values = [v for k, v in parse_qsl(urlsplit(url).query) if k.lower() == "token"]
-        adapter.redactor.add(*token_values)
-        self._safe_url = adapter.redactor.url(url)
+        http.redactor.add(*token_values)
+        self._safe_url = http.redactor.url(url)
         self._buffer = bytearray()
         self._buffer_start = 0
         self._ws: AsyncWebSocketSession | None = None
         self._lock = asyncio.Lock()
         self._stop_requested = False
         self._stop_acked = False
-        self._cancelled = False
         self._announced = False
-        self._reader: asyncio.Task[None] | None = None
-        self._ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._job: Any = None
         self._job_session: Session | None = None
         self._job_transcript: Transcript | None = None
+        self._job_summary: Summary | None = None
         self._post_final: Any = None
         self.connections = 0
-        self._received = 0  # server messages on the current connection
 
     def __repr__(self) -> str:
         return f"GladiaLiveSession(id={self.session_id!r}, url={self._safe_url!r})"
@@ -140,8 +170,7 @@ class GladiaLiveSession(LiveSessionBase):
     async def start(self) -> None:
         """Opens the socket (with the reconnect policy); raises ``LiveSessionError`` when it
         cannot be opened."""
-        self._reader = asyncio.create_task(self._run(), name=f"gladia-live-{self.session_id}")
-        await self._ready
+        await self._start_connection()
 
     async def _send(self, data: bytes) -> None:
         if self._stop_requested:
@@ -179,191 +208,125 @@ class GladiaLiveSession(LiveSessionBase):
                 )
 
     async def _cancel(self) -> None:
-        self._cancelled = True
-        await self._stop_reader()
+        await self._stop_connection()
         self._end(SessionStatus.CANCELLED)
 
     async def _close(self) -> None:
-        if self._reader is not None and not self._reader.done():
-            self._cancelled = True
-            await self._stop_reader()
+        if self._connection_running:
+            await self._stop_connection()
             self._end(SessionStatus.CANCELLED)
 
-    async def _stop_reader(self) -> None:
-        reader = self._reader
-        if reader is None or reader.done() or reader is asyncio.current_task():
-            return
-        reader.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await reader
+    # -- the connection (the base class reconnects) ---------------------------------------
 
-    # -- the reader: connect, receive, reconnect ------------------------------------------
-
-    async def _run(self) -> None:
-        try:
-            await self._connect_loop()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # a bug must end the stream, not hang the consumer
-            logger.debug("gladia live %s: reader failed", self.session_id, exc_info=True)
-            self._fail_with(
-                LiveSessionError(
-                    f"the live session failed: {type(exc).__name__}: "
-                    f"{self._adapter.redactor.text(str(exc))[:200]}",
-                    provider=wire.PROVIDER,
-                    session_id=self.session_id,
-                )
-            )
-
-    async def _connect_loop(self) -> None:
-        failures = 0
-        while True:
-            code, reason, connected = await self._connect_once()
-            if self._cancelled:
-                return
-            if code in wire.NORMAL_CLOSE_CODES:
-                await self._finish()
-                return
-            if code in wire.NO_RETRY_CLOSE_RANGE:
-                self._fail_with(
-                    LiveSessionError(
-                        f"gladia closed the live socket with code {code}"
-                        + (f": {reason}" if reason else ""),
-                        provider=wire.PROVIDER,
-                        session_id=self.session_id,
-                        hint="a 44xx close is final (the job may have ended or expired)",
-                    )
-                )
-                return
-            # A connection that delivered messages resets the count; one that opened and died
-            # at once (or never opened) is one more failed attempt.
-            failures = 1 if connected and self._received else failures + 1
-            if failures > self._config.ws_reconnect_attempts:
-                self._fail_with(
-                    LiveSessionError(
-                        f"lost the live socket (code {code}) and could not reconnect after "
-                        f"{self._config.ws_reconnect_attempts} attempts",
-                        provider=wire.PROVIDER,
-                        session_id=self.session_id,
-                        hint="check the network; the audio not acknowledged was not delivered",
-                    )
-                )
-                return
-            delay = min(
-                self._config.ws_backoff_base * 2 ** (failures - 1), self._config.ws_backoff_max
-            )
-            logger.warning(
-                "gladia live %s: socket closed with code %s; reconnecting to %s in %.2fs "
-                "(attempt %d of %d, %d bytes to resend)",
-                self.session_id,
-                code,
-                self._safe_url,
-                delay,
-                failures,
-                self._config.ws_reconnect_attempts,
-                len(self._buffer),
-            )
-            if self._ready.done():
-                self._emit(
-                    StatusEvent(
-                        phase="reconnecting",
-                        status=None,
-                        provider_data={"close_code": code, "reason": reason, "attempt": failures},
-                    )
-                )
-            await asyncio.sleep(delay)
-
-    async def _connect_once(self) -> tuple[int, str, bool]:
-        """One connection: (close code, reason, whether the socket opened)."""
-        connected = False
-        try:
-            connection: AbstractAsyncContextManager[AsyncWebSocketSession] = aconnect_ws(
-                self._url,
-                self._adapter.http.httpx_client,
-                max_message_size_bytes=MAX_MESSAGE_BYTES,
-            )
-            async with connection as ws:
-                async with self._lock:
-                    self._ws = ws
-                    connected = True
-                    self._received = 0
-                    await self._resend(ws)
-                if not self._announced:
-                    self._announced = True
-                    if not self._ready.done():
-                        self._ready.set_result(None)
-                    self._emit(
-                        StatusEvent(
-                            phase=wire.MSG_START_SESSION,
-                            status=SessionStatus.ACTIVE,
-                            provider_data={"id": self.session_id, "synthetic": True},
-                        )
-                    )
-                return await self._receive_loop(ws)
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            return (*self._classify(exc), connected)
-        finally:
-            self._ws = None
-            if connected:
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[AsyncWebSocketSession]:
+        connection: AbstractAsyncContextManager[AsyncWebSocketSession] = aconnect_ws(
+            self._url, self._http.httpx_client, max_message_size_bytes=MAX_MESSAGE_BYTES
+        )
+        async with connection as ws:
+            try:
+                yield ws
+            finally:
+                self._ws = None
                 self.connections += 1
 
-    async def _resend(self, ws: AsyncWebSocketSession) -> None:
-        pending = bytes(self._buffer)
-        for piece in frame_slices(pending):
-            await ws.send_bytes(piece)
-        if self._stop_requested and not self._stop_acked:
-            await ws.send_text(json.dumps(wire.STOP_RECORDING_ACTION))
+    async def _on_connected(self, conn: AsyncWebSocketSession, *, reconnected: bool) -> None:
+        async with self._lock:
+            self._ws = conn
+            for piece in frame_slices(bytes(self._buffer)):
+                await conn.send_bytes(piece)
+            if self._stop_requested and not self._stop_acked:
+                await conn.send_text(json.dumps(wire.STOP_RECORDING_ACTION))
+        if not self._announced:
+            self._announced = True
+            self._emit(
+                StatusEvent(
+                    phase=wire.MSG_START_SESSION,
+                    status=SessionStatus.ACTIVE,
+                    provider_data={"id": self.session_id, "synthetic": True},
+                )
+            )
 
-    def _classify(self, exc: BaseException) -> tuple[int, str]:
+    async def _receive(self, conn: AsyncWebSocketSession) -> AsyncGenerator[str | bytes, None]:
+        while True:
+            try:
+                event = await conn.receive()
+            except WebSocketDisconnect as exc:
+                if exc.code in wire.NORMAL_CLOSE_CODES:
+                    return
+                raise self._close_error(exc.code, exc.reason) from None
+            except WebSocketNetworkError:
+                raise _dropped(1006, "network error") from None
+            if isinstance(event, wsproto.events.TextMessage):
+                yield event.data
+            elif isinstance(event, wsproto.events.BytesMessage):
+                yield bytes(event.data)
+
+    def _close_error(self, code: int, reason: str) -> ConnectionDropped | LiveSessionError:
+        """A drop to reconnect after, or (a 44xx close) the end."""
+        if code in wire.NO_RETRY_CLOSE_RANGE:
+            return LiveSessionError(
+                f"gladia closed the live socket with code {code}"
+                + (f": {reason}" if reason else ""),
+                provider=wire.PROVIDER,
+                session_id=self.session_id,
+                hint="a 44xx close is final (the job may have ended or expired)",
+            )
+        return _dropped(code, reason)
+
+    def _classify(self, exc: BaseException) -> ConnectionClosed:
         leaf = _leaf(exc)
         if isinstance(leaf, WebSocketDisconnect):
-            return leaf.code, leaf.reason
+            if leaf.code in wire.NORMAL_CLOSE_CODES:
+                return ConnectionClosed.normal()
+            return self._closed_by(self._close_error(leaf.code, leaf.reason))
         if isinstance(leaf, WebSocketUpgradeError):
             status = leaf.response.status_code
             # A refused upgrade (the token is unknown or the job ended) cannot be fixed by
             # reconnecting; a 5xx or 429 can.
             if 400 <= status < 500 and status not in (408, 429):
-                return 4400 + min(status - 400, 99), f"upgrade refused with HTTP {status}"
-            return 1011, f"upgrade failed with HTTP {status}"
+                code = 4400 + min(status - 400, 99)
+                return self._closed_by(
+                    self._close_error(code, f"upgrade refused with HTTP {status}")
+                )
+            return self._closed_by(self._close_error(1011, f"upgrade failed with HTTP {status}"))
         if isinstance(leaf, ConvoportError):
-            return 1006, leaf.message
+            return ConnectionClosed.dropped(_dropped(1006, leaf.message))
         # Anything else the socket raised (httpx, httpcore, wsproto, anyio stream errors: a
         # write racing the server's close) means the connection is gone: a drop.
         logger.debug("gladia live %s: socket error", self.session_id, exc_info=leaf)
-        return 1006, type(leaf).__name__
+        return ConnectionClosed.dropped(_dropped(1006, type(leaf).__name__))
 
-    async def _receive_loop(self, ws: AsyncWebSocketSession) -> tuple[int, str, bool]:
-        while True:
+    @staticmethod
+    def _closed_by(error: ConnectionDropped | LiveSessionError) -> ConnectionClosed:
+        if isinstance(error, ConnectionDropped):
+            return ConnectionClosed.dropped(error)
+        return ConnectionClosed.fatal(error)
+
+    def _safe_text(self, text: str) -> str:
+        return self._http.redactor.text(text)
+
+    # -- translation ------------------------------------------------------------------------
+
+    def _on_message(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
             try:
-                event = await ws.receive()
-            except WebSocketDisconnect as exc:
-                return exc.code, exc.reason, True
-            except WebSocketNetworkError:
-                return 1006, "network error", True
-            if isinstance(event, wsproto.events.TextMessage):
-                self._on_text(event.data)
-            elif isinstance(event, wsproto.events.BytesMessage):
-                try:
-                    self._on_text(bytes(event.data).decode("utf-8"))
-                except UnicodeDecodeError:
-                    self._emit(ErrorEvent(message="gladia sent a binary frame", code="malformed"))
-
-    def _on_text(self, text: str) -> None:
-        self._received += 1
+                message = message.decode("utf-8")
+            except UnicodeDecodeError:
+                self._emit(ErrorEvent(message="gladia sent a binary frame", code="malformed"))
+                return
         try:
-            message = json.loads(text)
+            data = json.loads(message)
         except ValueError:
             self._emit(
                 ErrorEvent(
                     message="gladia sent a message that is not JSON",
                     code="malformed",
-                    provider_data={"text": self._adapter.redactor.text(text[:500])},
+                    provider_data={"text": self._http.redactor.text(message[:500])},
                 )
             )
             return
-        for event in translate.live_events(message, session_id=self.session_id):
+        for event in translate.live_events(data, session_id=self.session_id):
             if isinstance(event, AudioAcknowledged):
                 self._trim(event.byte_end)
             elif isinstance(event, StatusEvent):
@@ -373,8 +336,8 @@ class GladiaLiveSession(LiveSessionBase):
                     self._emit(VendorEvent(name=wire.MSG_START_SESSION, data=event.provider_data))
                     continue
             self._emit(event)
-        if isinstance(message, dict) and message.get("type") == wire.MSG_POST_FINAL_TRANSCRIPT:
-            self._post_final = message.get("data")
+        if isinstance(data, dict) and data.get("type") == wire.MSG_POST_FINAL_TRANSCRIPT:
+            self._post_final = data.get("data")
 
     def _trim(self, byte_end: int) -> None:
         if byte_end <= self._buffer_start:
@@ -383,30 +346,22 @@ class GladiaLiveSession(LiveSessionBase):
         del self._buffer[:count]
         self._buffer_start += count
 
-    def _fail_with(self, error: LiveSessionError) -> None:
-        if not self._ready.done():
-            self._ready.set_exception(error)
-        self._fail(error)
-
     # -- the end --------------------------------------------------------------------------
 
-    async def _finish(self) -> None:
+    async def _on_closed(self) -> None:
         """After the normal close: poll the job until done/error, then end the stream."""
-        if not self._ready.done():
-            self._ready.set_result(None)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._config.live_poll_timeout
+        deadline = loop.time() + self._poll_timeout
         job: Any = None
         try:
             while True:
-                job = await self._adapter._get_job(self.session_id)
+                job = await self._fetch_job(self.session_id)
                 status = job.get("status") if isinstance(job, dict) else None
                 if status in wire.TERMINAL_STATUSES or loop.time() >= deadline:
                     break
-                await asyncio.sleep(self._config.live_poll_interval)
+                await asyncio.sleep(self._poll_interval)
         except ConvoportError as exc:
             self._emit(ErrorEvent(message=f"could not fetch the finished job: {exc}", code="poll"))
-        self._job = job
         if job is not None:
             self._read_job(job)
         status = self._job_session.provider_status if self._job_session else None
@@ -426,7 +381,7 @@ class GladiaLiveSession(LiveSessionBase):
             self._emit(
                 ErrorEvent(
                     message=f"gladia job {self.session_id} is still {status} after "
-                    f"{self._config.live_poll_timeout:g}s; the result holds the finals received",
+                    f"{self._poll_timeout:g}s; the result holds the finals received",
                     code="timeout",
                 )
             )
@@ -436,42 +391,23 @@ class GladiaLiveSession(LiveSessionBase):
         try:
             self._job_session = translate.session_from_wire(job)
             self._job_transcript = translate.transcript_from_wire(job)
-            if self._summary is None:
-                self._summary = translate.summary_from_wire(job)
+            self._job_summary = translate.summary_from_wire(job)
         except MalformedResponse as exc:
             self._emit(ErrorEvent(message=exc.message, code="malformed"))
 
-    async def _final_session(self) -> Session:
-        if self._job_session is not None:
-            return self._job_session
-        status: SessionStatus
-        if self._ended_status in (SessionStatus.CANCELLED, SessionStatus.FAILED):
-            status = self._ended_status
-        else:
-            status = SessionStatus.PROCESSING
-        return Session(
-            provider=wire.PROVIDER,
-            id=self.session_id,
-            status=status,
-            provider_status=None,
-            created_at=self.created_at,
-            metadata=dict(self.options.metadata),
-            provider_data={"errors": [e.message for e in self._errors]} if self._errors else {},
-        )
+    def _provider_status(self, status: SessionStatus) -> str | None:
+        return None  # Gladia's word is known only from the job
 
-    async def _final_transcript(self) -> Transcript:
-        if self._job_transcript is not None:
-            return self._job_transcript
-        if isinstance(self._post_final, dict):
+    async def _read_back(self) -> ReadBack:
+        transcript = self._job_transcript
+        if transcript is None and isinstance(self._post_final, dict):
             try:
                 transcript = translate.transcript_from_result(
                     self.session_id, Payload(wire.PROVIDER, self._post_final, "$data")
                 )
             except MalformedResponse:
                 transcript = None
-            if transcript is not None:
-                return transcript
-        return self.transcript
+        return ReadBack(session=self._job_session, transcript=transcript, summary=self._job_summary)
 
 
-__all__ = ["GladiaLiveSession", "frame_slices"]
+__all__ = ["FetchJob", "GladiaLiveSession", "frame_slices"]

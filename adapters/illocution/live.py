@@ -2,14 +2,17 @@
 
 Behaviour (see the adapter docstring for the user-facing summary):
 
-* **One consumer.** The event stream (``GET events``) is opened once, before the first chunk,
-  by a background task, and never opened again: not on a retry, not after a drop. A 409 means
-  someone else holds it (:class:`LiveSessionError`). Only an answer that proves no stream was
-  opened (a 5xx/429 *response*, or a connection never made) is tried again.
+* **One consumer.** The event stream (``GET events``) is the handle's connection, run by the
+  base class's reconnect loop (:class:`~convoport.live.LiveSessionBase`), which this handle
+  tells that a stream that was open is never opened again (``_reopens_after_drop = False``):
+  it is opened once, before the first chunk, and a drop ends the session. A 409 means someone
+  else holds it (:class:`LiveSessionError`). Only an answer that proves no stream was opened
+  (a 5xx/429 *response*, or a connection never made) is tried again, with the shared backoff.
 * **Chunks.** ``send_audio`` data is buffered and cut into ``chunk_size`` chunks, uploaded one
   at a time (a lock) as multipart (``chunk_seq`` + ``chunk``). The local sequence follows every
   answer's ``next_chunk_seq``. A failed upload is tried again with the *same* sequence number
-  (bounded attempts, jittered backoff, ``Retry-After`` honoured); a 409 on such a retry, when
+  (bounded attempts, the shared backoff :meth:`convoport.http.RetryPolicy.delay`,
+  ``Retry-After`` honoured); a 409 on such a retry, when
   an earlier attempt may have reached the server, means the chunk was stored and its answer
   lost: the handle moves past it. A 409 on a first attempt is an ordering error
   (:class:`Conflict` naming the expected and the sent sequence numbers).
@@ -35,16 +38,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import httpx
 from httpx_sse import SSEError
 
-from convoport._wav import wav_header
 from convoport.adapters.illocution import sse, translate, wire
 from convoport.errors import (
     Conflict,
@@ -54,8 +56,10 @@ from convoport.errors import (
     ProviderError,
     RateLimited,
 )
-from convoport.http import HttpClient, RetryPolicy
+from convoport.http import HttpClient, RetryPolicy, StreamedResponse
 from convoport.live import (
+    ConnectionClosed,
+    ConnectionDropped,
     DoneEvent,
     ErrorEvent,
     LiveEvent,
@@ -63,7 +67,8 @@ from convoport.live import (
     LiveSessionBase,
     StatusEvent,
 )
-from convoport.model import Session, SessionStatus, Transcript
+from convoport.media import wav_header
+from convoport.model import JSONDict, SessionStatus
 
 logger = logging.getLogger("convoport.adapters.illocution")
 
@@ -109,7 +114,14 @@ class IllocutionLiveSession(LiveSessionBase):
     """A live capture session (see the module docstring). Obtain it from
     ``client.start_live(options)``."""
 
-    provider = "illocution"
+    _connection_name: ClassVar[str] = "event stream"
+    _reopens_after_drop: ClassVar[bool] = False
+    _lost_hint: ClassVar[str | None] = (
+        "Illocution cannot resume an event stream; results after the loss are lost "
+        "(convoport never opens a second consumer)"
+    )
+    _clock_timestamps: ClassVar[bool] = False  # Illocution gives no times: none are guessed
+    _joined_vendor_events: ClassVar[tuple[str, ...]] = ("emotion", "cognitive")
 
     def __init__(
         self,
@@ -120,7 +132,13 @@ class IllocutionLiveSession(LiveSessionBase):
         ttl: int,
         tuning: LiveTuning,
     ) -> None:
-        super().__init__(provider="illocution", session_id=start.session_id, options=options)
+        super().__init__(
+            provider="illocution",
+            session_id=start.session_id,
+            options=options,
+            reconnect=tuning.retry,
+            sleep=tuning.sleep,
+        )
         self._http = http
         self._start = start
         self._ttl = ttl
@@ -144,10 +162,7 @@ class IllocutionLiveSession(LiveSessionBase):
         self._done: DoneEvent | None = None
         self._done_delivered = False
         self._expired = False
-        self._stream_opened = False
-        self._attached = asyncio.Event()
-        self._attach_error: Exception | None = None
-        self._events_task: asyncio.Task[None] | None = None
+        self._connection_open = False
         self._keepalive_task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
         self._deadline = 0.0
@@ -161,81 +176,58 @@ class IllocutionLiveSession(LiveSessionBase):
 
     async def attach(self) -> None:
         """Opens the event stream (once) and waits until the server accepted it."""
-        if self._events_task is not None:
+        if self._connection_started:
             raise LiveSessionError(
                 "the event stream is already attached; Illocution allows one consumer",
                 provider=self.provider_name,
                 session_id=self.session_id,
             )
-        self._events_task = asyncio.create_task(self._read_events())
-        waiter = asyncio.create_task(self._attached.wait())
-        try:
-            await asyncio.wait({self._events_task, waiter}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            waiter.cancel()
-        if not self._attached.is_set():
-            error = self._attach_error or LiveSessionError(
-                "the event stream closed before it was attached",
-                provider=self.provider_name,
-                session_id=self.session_id,
-            )
-            raise error
+        await self._start_connection()
         self._keepalive_task = asyncio.create_task(self._keepalive_loop())
 
-    # -- events -----------------------------------------------------------------------------
+    # -- events: the connection the base class runs -----------------------------------------
 
-    async def _read_events(self) -> None:
-        attempts = max(1, self._tuning.retry.attempts)
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self._http.stream(
-                    "GET",
-                    self.events_url,
-                    headers={"accept": "text/event-stream"},
-                    retry=False,
-                    timeout=EVENTS_TIMEOUT,
-                ) as streamed:
-                    self._stream_opened = True
-                    self._attached.set()
-                    await self._consume(streamed.response)
+    def _connect(self) -> AbstractAsyncContextManager[StreamedResponse]:
+        return self._http.stream(
+            "GET",
+            self.events_url,
+            headers={"accept": "text/event-stream"},
+            retry=False,
+            timeout=EVENTS_TIMEOUT,
+        )
+
+    async def _receive(self, conn: StreamedResponse) -> AsyncGenerator[LiveEvent, None]:
+        """The stream's neutral events, up to ``done`` or a fatal ``error``."""
+        async for event in sse.neutral_events(conn.response, session_id=self.session_id):
+            yield event
+            if isinstance(event, DoneEvent) or (isinstance(event, ErrorEvent) and event.fatal):
                 return
-            except asyncio.CancelledError:
-                raise
-            except ProviderError as exc:
-                if self._stream_opened:
-                    self._stream_lost(exc)
-                    return
-                if self._answered_without_stream(exc) and attempt < attempts:
-                    await self._tuning.sleep(self._backoff(attempt, exc))
-                    continue
-                self._attach_error = self._attach_failure(exc)
-                return
-            except httpx.HTTPError as exc:
-                error = self._http.transport_error(exc, httpx.Request("GET", self.events_url))
-                if self._stream_opened:
-                    self._stream_lost(error)
-                else:
-                    self._attach_error = error
-                return
-            except SSEError as exc:
-                error = MalformedResponse(
+
+    def _classify(self, exc: BaseException) -> ConnectionClosed:
+        opened = self._connection_open
+        if isinstance(exc, ProviderError):
+            if opened:
+                return ConnectionClosed.dropped(ConnectionDropped(exc.message, error=exc))
+            if self._answered_without_stream(exc):
+                return ConnectionClosed.dropped(ConnectionDropped(exc.message, error=exc))
+            return ConnectionClosed.fatal(self._attach_failure(exc))
+        if isinstance(exc, httpx.HTTPError):
+            error = self._http.transport_error(exc, httpx.Request("GET", self.events_url))
+            if opened:
+                return ConnectionClosed.dropped(ConnectionDropped(error.message, error=error))
+            return ConnectionClosed.fatal(error)
+        if isinstance(exc, SSEError):
+            return ConnectionClosed.fatal(
+                MalformedResponse(
                     f"the event stream is not server-sent events: {exc}",
                     provider=self.provider_name,
                     url=self.events_url,
                 )
-                if self._stream_opened:
-                    self._fail(error)
-                else:
-                    self._attach_error = error
-                return
-            except Exception as exc:  # never leave a consumer waiting on a dead reader
-                if self._stream_opened:
-                    self._fail(exc)
-                else:
-                    self._attach_error = exc
-                return
+            )
+        return ConnectionClosed.fatal(exc)
+
+    async def _on_connected(self, conn: StreamedResponse, *, reconnected: bool) -> None:
+        self._connection_open = True
 
     @staticmethod
     def _answered_without_stream(exc: ProviderError) -> bool:
@@ -259,14 +251,8 @@ class IllocutionLiveSession(LiveSessionBase):
             return self._expired_error(exc)
         return exc
 
-    async def _consume(self, response: httpx.Response) -> None:
-        async for event in sse.neutral_events(response, session_id=self.session_id):
-            if self._on_event(event):
-                return
-        self._stream_ended()
-
-    def _on_event(self, event: LiveEvent) -> bool:
-        """Handles one event; True when it ends the stream."""
+    def _on_message(self, event: LiveEvent) -> None:
+        """Handles one event (``done`` is held until finalize was acknowledged)."""
         if isinstance(event, StatusEvent):
             self.phase = event.phase
         if isinstance(event, DoneEvent):
@@ -276,18 +262,17 @@ class IllocutionLiveSession(LiveSessionBase):
             self._done = event
             if self._finalized:
                 self._deliver_done()
-            return True
+            return
         self._emit(event)
-        return isinstance(event, ErrorEvent) and event.fatal
 
     def _deliver_done(self) -> None:
         if self._done is not None and not self._done_delivered:
             self._done_delivered = True
             self._emit(self._done)
 
-    def _stream_ended(self) -> None:
-        """The server closed the stream without ``done`` or ``error``."""
-        if self._done is not None or self._finished:
+    async def _on_closed(self) -> None:
+        """The server closed the stream (after ``done``, or without ``done`` or ``error``)."""
+        if self._done is not None or self.ended:
             return
         if self._cancel_requested:
             self._end(SessionStatus.CANCELLED)
@@ -301,26 +286,10 @@ class IllocutionLiveSession(LiveSessionBase):
             )
         )
 
-    def _stream_lost(self, exc: ProviderError) -> None:
-        if self._done is not None or self._finished:
-            return
-        if self._cancel_requested:
-            self._end(SessionStatus.CANCELLED)
-            return
-        self._fail(
-            LiveSessionError(
-                f"the event stream of live session {self.session_id} was lost: {exc.message}",
-                provider=self.provider_name,
-                session_id=self.session_id,
-                hint="Illocution cannot resume an event stream; results after the loss are "
-                "lost (convoport never opens a second consumer)",
-            )
-        )
-
     # -- audio ------------------------------------------------------------------------------
 
     def _check_open(self, what: str) -> None:
-        if self._finished or self._finalize_requested or self._cancel_requested:
+        if self.ended or self._finalize_requested or self._cancel_requested:
             raise LiveSessionError(
                 f"cannot {what}: the live session has been "
                 + ("finalized" if self._finalize_requested else "cancelled or has ended"),
@@ -400,16 +369,11 @@ class IllocutionLiveSession(LiveSessionBase):
     def _may_retry(self, exc: ProviderError, attempt: int) -> bool:
         if not exc.retryable or attempt >= self._tuning.retry.attempts:
             return False
-        retry_after = getattr(exc, "retry_after", None)
-        return retry_after is None or retry_after <= self._tuning.retry.retry_after_cap
+        return self._tuning.retry.waits_for(getattr(exc, "retry_after", None))
 
     def _backoff(self, attempt: int, exc: ProviderError) -> float:
-        retry_after = getattr(exc, "retry_after", None)
-        if retry_after is not None:
-            return float(retry_after)
-        policy = self._tuning.retry
-        ceiling = min(policy.backoff_max, policy.backoff_base * 2 ** (attempt - 1))
-        return random.uniform(0, ceiling) if ceiling > 0 else 0.0
+        """The shared backoff before retry ``attempt`` (``Retry-After`` honoured)."""
+        return self._tuning.retry.delay(attempt, getattr(exc, "retry_after", None))
 
     def _sequence_error(self, exc: ProviderError, seq: int) -> Conflict:
         expected = exc.details.get("expected_chunk_seq")
@@ -461,7 +425,7 @@ class IllocutionLiveSession(LiveSessionBase):
 
     def _silent(self) -> bool:
         """Whether automatic keepalives still apply (audio may still come)."""
-        return not (self._finished or self._finalize_requested or self._cancel_requested)
+        return not (self.ended or self._finalize_requested or self._cancel_requested)
 
     async def _keepalive_loop(self) -> None:
         while self._silent():
@@ -534,7 +498,7 @@ class IllocutionLiveSession(LiveSessionBase):
         self._deliver_done()
 
     async def _cancel(self) -> None:
-        if self._finished or self._cancel_requested:
+        if self.ended or self._cancel_requested:
             return
         self._cancel_requested = True
         try:
@@ -543,7 +507,7 @@ class IllocutionLiveSession(LiveSessionBase):
             # The session is already gone on the server: nothing left to cancel.
             self._end(SessionStatus.CANCELLED)
             return
-        if not self._finished:
+        if not self.ended:
             self._watchdog = asyncio.create_task(self._cancel_watchdog())
 
     async def _cancel_watchdog(self) -> None:
@@ -551,12 +515,13 @@ class IllocutionLiveSession(LiveSessionBase):
         self._end(SessionStatus.CANCELLED)
 
     async def _close(self) -> None:
-        for task in (self._keepalive_task, self._watchdog, self._events_task):
+        for task in (self._keepalive_task, self._watchdog):
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
-        if not self._finished:
+        await self._stop_connection()
+        if not self.ended:
             self._fail(
                 LiveSessionError(
                     f"live session {self.session_id} was closed before it ended",
@@ -565,34 +530,28 @@ class IllocutionLiveSession(LiveSessionBase):
                 )
             )
 
-    # -- result -----------------------------------------------------------------------------
+    # -- result: the base class builds it; these are Illocution's words ---------------------
 
     @property
     def cancelled(self) -> bool:
         """Whether this handle cancelled the session."""
         return self._cancel_requested
 
-    def _status(self) -> SessionStatus:
-        if self._done_delivered:
-            return SessionStatus.COMPLETED
-        if self._cancel_requested:
-            return SessionStatus.CANCELLED
-        if self._finished:
-            return SessionStatus.FAILED
-        if self._finalize_requested:
-            return SessionStatus.PROCESSING
+    def _live_status(self) -> SessionStatus:
         if self.phase is not None and self.phase in wire.PHASE_STATUS:
             return wire.PHASE_STATUS[self.phase]
         return SessionStatus.PENDING
 
-    async def _final_session(self) -> Session:
-        status = self._status()
-        provider_status = self.phase
+    def _provider_status(self, status: SessionStatus) -> str | None:
         if status is SessionStatus.CANCELLED:
-            provider_status = "cancelled"
-        elif status is SessionStatus.FAILED:
-            provider_status = "expired" if self._expired else "error"
-        ends = [u.end for u in self._sorted_finals() if u.end is not None]
+            return "cancelled"
+        if status is SessionStatus.FAILED:
+            return "expired" if self._expired else "error"
+        return self.phase
+
+    def _session_data(self) -> JSONDict:
+        """``session_id``, ``conversation_id``, the start answer, the done payload, the errors
+        and every vendor event (Illocution has no read-back: this is all there is)."""
         data: dict[str, Any] = {
             "session_id": self.session_id,
             "conversation_id": self.conversation_id,
@@ -600,50 +559,20 @@ class IllocutionLiveSession(LiveSessionBase):
         }
         if self._done is not None:
             data["done"] = dict(self._done.provider_data)
-        if self._errors:
+        errors = self._errors_received
+        if errors:
             data["errors"] = [
                 {"code": e.code, "message": e.message, **({"fatal": True} if e.fatal else {})}
-                for e in self._errors
+                for e in errors
             ]
-        if self._extras:
-            data["events"] = {k: list(v) for k, v in self._extras.items()}
-        return Session(
-            provider=self.provider_name,
-            id=self.session_id,
-            status=status,
-            provider_status=provider_status,
-            duration=max(ends) if ends else None,
-            metadata=dict(self.options.metadata),
-            provider_data=data,
-        )
-
-    async def _final_transcript(self) -> Transcript:
-        """The final transcripts, each utterance's ``provider_data`` joined with the
-        ``emotion`` and ``cognitive`` events of the same ``utterance_id`` (normalised), so it
-        mirrors a batch ``TimelineEntry``."""
-        joined: dict[str, dict[str, Any]] = {}
-        for name in ("emotion", "cognitive"):
-            for data in self._extras.get(name, []):
-                uid = data.get("utterance_id")
-                if isinstance(uid, str):
-                    joined.setdefault(uid, {})[name] = data
-        utterances = []
-        for u in self._sorted_finals():
-            extra = joined.get(u.id or "")
-            if extra:
-                u = attrs.evolve(u, provider_data={**u.provider_data, **extra})
-            utterances.append(u)
-        return Transcript(
-            session_id=self.session_id,
-            utterances=tuple(utterances),
-            language=self._main_language(),
-            engine=self.provider_name,
-        )
+        events = self._vendor_events
+        if events:
+            data["events"] = {k: list(v) for k, v in events.items()}
+        return data
 
 
 __all__ = [
     "IllocutionLiveSession",
     "LiveTuning",
-    "wav_header",
     "wav_header_for",
 ]

@@ -13,7 +13,7 @@ import pytest
 
 from convoport.adapters.illocution import translate
 from convoport.adapters.illocution.adapter import IllocutionAdapter, error_parser
-from convoport.adapters.illocution.live import wav_header, wav_header_for
+from convoport.adapters.illocution.live import wav_header_for
 from convoport.errors import ConfigError, MalformedResponse
 from convoport.live import (
     DoneEvent,
@@ -25,6 +25,7 @@ from convoport.live import (
     SummaryEvent,
     VendorEvent,
 )
+from convoport.media import wav_header
 from convoport.model import SessionStatus
 
 SID = "live_6a0a64c0"
