@@ -489,6 +489,8 @@ class SignedDownload:
 
     async def _error_body(self, response: httpx.Response) -> bytes:
         try:
+            if response.is_stream_consumed:  # a transport that handed over a read body
+                return response.content[: 16 * 1024]
             body = b""
             async for chunk in response.aiter_raw():
                 body += chunk
@@ -586,36 +588,40 @@ class SignedDownload:
             "",
             "identity",
         )
-        reader = response.aiter_bytes(chunk_size) if encoded else response.aiter_raw(chunk_size)
+        # Network reads are passed on as they arrive (split to ``chunk_size``): a read that
+        # arrived before a failure is delivered, not lost in a chunking buffer.
+        reader = response.aiter_bytes() if encoded else response.aiter_raw()
         try:
-            async for chunk in reader:
-                if skip:
-                    if len(chunk) <= skip:
-                        skip -= len(chunk)
-                        continue
-                    chunk, skip = chunk[skip:], 0
-                if self.size is not None and self.bytes_read + len(chunk) > self.size:
-                    raise self._error(
-                        MalformedResponse,
-                        f"the storage host sent more than the {self.size} bytes of {self.what}",
-                    )
-                if not chunk:
-                    continue
-                self.bytes_read += len(chunk)
-                self._failures = 0
-                self._no_progress_refreshes = 0
-                yield chunk
+            async for read in reader:
+                for at in range(0, len(read), chunk_size):
+                    chunk = read[at : at + chunk_size]
+                    if skip:
+                        if len(chunk) <= skip:
+                            skip -= len(chunk)
+                            continue
+                        chunk, skip = chunk[skip:], 0
+                    if self.size is not None and self.bytes_read + len(chunk) > self.size:
+                        raise self._error(
+                            MalformedResponse,
+                            f"the storage host sent more than the {self.size} bytes of {self.what}",
+                        )
+                    self.bytes_read += len(chunk)
+                    self._failures = 0
+                    self._no_progress_refreshes = 0
+                    yield chunk
         except httpx.HTTPError as exc:
             self._broken = True
             await self._transient(self._transport_error(exc, response.request.url))
             return
         if skip:
-            # A restarted body shorter than what was delivered: the file changed.
-            raise self._error(
-                MalformedResponse,
-                f"{self.what} changed while it was downloaded: a restart sent fewer bytes "
-                "than were already delivered",
-                hint="download it again from the start",
+            # A restart that ended before reaching what was already delivered: truncated.
+            self._broken = True
+            await self._transient(
+                self._error(
+                    ProviderUnavailable,
+                    f"a restarted download of {self.what} ended before byte {self.bytes_read}",
+                    retryable=True,
+                )
             )
 
 
