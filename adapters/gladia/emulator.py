@@ -1,25 +1,27 @@
 """A Gladia live v2 emulator: the REST jobs API and the live WebSocket, from seeded state.
 
-Built from ``shared/vendors/gladia.md`` and the OpenAPI document; every REST answer validates
-against that document (a test checks it). Use it through :class:`GladiaEmulator`::
+Built from ``shared/vendors/gladia.md`` and the OpenAPI document on
+:class:`convoport.sandbox.EmulatorHarness`; every REST answer validates against that document
+(a test checks it). Use it through :class:`GladiaEmulator`::
 
-    harness = GladiaEmulator(seed=7)
+    harness = GladiaEmulator(settings=HarnessSettings(sessions=200, seed=7))
     client = convoport.connect("gladia", transport=harness.transport(),
                                **harness.connect_options())
 
 What it does:
 
-* **Seeded jobs** (``jobs``, default 36, deterministic from ``seed``): every status (``done``,
+* **Seeded jobs** (``settings.sessions`` or ``jobs``, default 36, deterministic from the seed,
+  default 7; 10,000 seed in about a second): every status (``done``,
   ``error``, ``processing``, ``queued``), ``created_at`` spread over about ten days from
   2026-09-01, ``custom_metadata`` on every third job, summaries on half of the done jobs,
   mono and stereo audio. Audio is real 16-bit PCM WAV made by code
   (``make_wav(tone_pcm(...))``, 8 kHz, 2-4 s), generated on first download.
 * **Transcripts are derived from the audio**, for seeded and live jobs alike: one utterance per
   second of audio per channel (speech in the first half of each second, as ``tone_pcm(...,
-  silence_every=1.0)`` makes it), three words taken from :data:`WORDS` at positions given by
-  the SHA-256 of ``"<channel>:<second>:"`` followed by that second's bytes of that channel
-  (so a repeated tone still gives different words each second); ids
-  ``"<channel:02>_<second:08>"``.
+  silence_every=1.0)`` makes it), three words of :data:`WORDS` chosen by the shared
+  :class:`~convoport.sandbox.SpeechScript` from the SHA-256 of ``"<channel>:<second>:"``
+  followed by that second's bytes of that channel (so a repeated tone still gives different
+  words each second); ids ``"<channel:02>_<second:08>"``.
 * **REST**: ``POST/GET /v2/live``, ``GET/DELETE/PATCH /v2/live/{id}``, ``GET
   /v2/live/{id}/file``; pagination with absolute ``next`` links on the request's host; every
   list filter (``after_date`` inclusive, ``before_date`` exclusive, ``date`` a UTC day,
@@ -36,7 +38,7 @@ What it does:
   ``post_final_transcript``, ``post_summarization`` (when asked), then closes with 1000 and the
   job is ``done`` with its result and a WAV of the audio received. A reconnect to the same URL
   resumes the same job; :meth:`GladiaEmulator.bytes_received` counts the audio bytes per job.
-* **Faults** (:class:`convoport.contracts.emulator.Faults`): latency, 5xx, 429 with
+* **Faults** (:class:`convoport.sandbox.Faults`, from the settings): latency, 5xx, 429 with
   ``Retry-After``, dropped responses on REST (Gladia-shaped error bodies), and
   ``drop_ws_after_frames``: the socket is closed with 1011 after that many client frames
   (once; then the knob is cleared).
@@ -44,31 +46,33 @@ What it does:
 
 from __future__ import annotations
 
-import array
 import base64
 import contextlib
 import hashlib
 import json
 import random
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import attrs
-import httpx
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
-from convoport.contracts.emulator import (
-    FaultMiddleware,
+from convoport.sandbox import (
+    EmulatorHarness,
     Faults,
-    emulator_transport,
+    HarnessSettings,
+    SandboxClock,
+    SpeechScript,
+    WavFormat,
+    channel_bytes,
     make_wav,
+    seconds_of,
     tone_pcm,
 )
 
@@ -86,38 +90,24 @@ delivery account password meeting schedule thanks please yes no maybe today tomo
 evening price support ticket number customer agent call
 """
 WORDS: tuple[str, ...] = tuple(_WORD_LIST.split())
+#: Three words per second of each channel.
+SCRIPT = SpeechScript(vocabulary=WORDS, min_words=3, max_words=3)
 MAX_PATCH_BYTES = 100_000
 _STATUS_CYCLE = ("done", "done", "error", "done", "processing", "queued")
 _USERS = ("alice", "bob", "carol")
 
-Clock = Callable[[], datetime]
+Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _stamp(value: datetime) -> str:
     return format_timestamp(value)
 
 
-def channel_bytes(pcm: bytes, channels: int, sample_width: int) -> list[bytes]:
-    """De-interleaves PCM into one byte string per channel."""
-    if channels == 1:
-        return [pcm]
-    if sample_width == 2:
-        samples = array.array("h")
-        samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
-        return [samples[c::channels].tobytes() for c in range(channels)]
-    frame = channels * sample_width
-    return [
-        b"".join(pcm[i : i + sample_width] for i in range(c * sample_width, len(pcm), frame))
-        for c in range(channels)
-    ]
-
-
 def utterance_for(
     audio: bytes, *, second: int, channel: int, seconds: float, language: str
 ) -> dict[str, Any]:
     """The ``UtteranceDTO`` for one second (``seconds`` long, <= 1) of one channel."""
-    digest = hashlib.sha256(f"{channel}:{second}:".encode() + audio).digest()
-    words = [WORDS[digest[i] % len(WORDS)] for i in range(3)]
+    words, digest = SCRIPT.hear(f"{channel}:{second}:".encode(), audio)
     start = float(second)
     end = start + round(min(0.5, seconds), 3)
     step = (end - start) / len(words)
@@ -146,24 +136,11 @@ def utterances_for(
     pcm: bytes, *, sample_rate: int, channels: int, sample_width: int, language: str
 ) -> list[dict[str, Any]]:
     """Every utterance of an audio buffer, in time order (then channel)."""
-    per_channel = channel_bytes(pcm, channels, sample_width)
-    second_bytes = sample_rate * sample_width
-    out = []
-    total = len(per_channel[0]) if per_channel else 0
-    for second in range((total + second_bytes - 1) // second_bytes):
-        for c, data in enumerate(per_channel):
-            piece = data[second * second_bytes : (second + 1) * second_bytes]
-            if piece:
-                out.append(
-                    utterance_for(
-                        piece,
-                        second=second,
-                        channel=c,
-                        seconds=len(piece) / second_bytes,
-                        language=language,
-                    )
-                )
-    return out
+    fmt = WavFormat(sample_rate=sample_rate, bit_depth=8 * sample_width, channels=channels)
+    return [
+        utterance_for(piece, second=second, channel=channel, seconds=seconds, language=language)
+        for second, channel, piece, seconds in seconds_of(pcm, fmt)
+    ]
 
 
 @attrs.define(kw_only=True)
@@ -260,184 +237,66 @@ class _Validation(Exception):
         self.errors = errors
 
 
-class GladiaState:
-    """The emulator's state: jobs by id, in creation order."""
+class _StripTrailingSlash:
+    """Routes ``/v2/live/`` as ``/v2/live``, as Gladia's (Express, non-strict) router does."""
 
-    def __init__(self, *, seed: int, jobs: int, clock: Clock | None) -> None:
-        self.rng = random.Random(seed)
-        self.jobs: dict[str, Job] = {}
-        self._clock = clock
-        self._request_counter = 0
-        self._seed_jobs(jobs)
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    def now(self) -> datetime:
-        return self._clock() if self._clock else datetime.now(UTC)
-
-    def new_uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-
-    def request_id(self) -> str:
-        self._request_counter += 1
-        digest = hashlib.sha256(f"{self._request_counter}".encode()).hexdigest()
-        return f"G-{digest[:8]}"
-
-    def _seed_jobs(self, count: int) -> None:
-        rng = self.rng
-        moment = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
-        for i in range(count):
-            moment += timedelta(hours=rng.uniform(4, 10), milliseconds=rng.randint(0, 999))
-            created = moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
-            status = _STATUS_CYCLE[i % len(_STATUS_CYCLE)]
-            job_id = self.new_uuid()
-            channels = 2 if i % 4 == 1 else 1
-            seconds = float(2 + i % 3)
-            sample_rate = 8000
-            language = "fr" if i % 5 == 3 else "en"
-            metadata: dict[str, Any] = {}
-            if i % 3 == 0:
-                metadata = {"user": _USERS[(i // 3) % 3], "team": "support" if i % 2 else "sales"}
-            job = Job(
-                id=job_id,
-                request_id=f"G-{job_id[:8]}",
-                status=status,
-                created_at=created,
-                custom_metadata=metadata,
-                request_params=_default_params(channels, sample_rate, language),
-            )
-            if status in ("done", "error"):
-                job.completed_at = created + timedelta(seconds=seconds + 1.5)
-            if status == "error":
-                job.error_code = 500
-            if status == "done":
-                job.audio_spec = (seconds, sample_rate, channels)
-                pcm = self.seeded_pcm(job)
-                job.file = {
-                    "id": self.new_uuid(),
-                    "filename": f"{job_id}.wav",
-                    "source": None,
-                    "audio_duration": seconds,
-                    "number_of_channels": channels,
-                }
-                job.result = self.result_for(
-                    job,
-                    pcm,
-                    sample_rate=sample_rate,
-                    channels=channels,
-                    sample_width=2,
-                    summarize=i % 2 == 0,
-                )
-            self.jobs[job_id] = job
-
-    @staticmethod
-    def seeded_pcm(job: Job) -> bytes:
-        assert job.audio_spec is not None
-        seconds, rate, channels = job.audio_spec
-        return tone_pcm(seconds, sample_rate=rate, channels=channels, silence_every=1.0)
-
-    def wav_for(self, job: Job) -> bytes | None:
-        if job.wav is None and job.audio_spec is not None:
-            _, rate, channels = job.audio_spec
-            job.wav = make_wav(self.seeded_pcm(job), sample_rate=rate, channels=channels)
-        return job.wav
-
-    def result_for(
-        self,
-        job: Job,
-        pcm: bytes,
-        *,
-        sample_rate: int,
-        channels: int,
-        sample_width: int,
-        summarize: bool,
-    ) -> dict[str, Any]:
-        language = job.language
-        utterances = utterances_for(
-            pcm,
-            sample_rate=sample_rate,
-            channels=channels,
-            sample_width=sample_width,
-            language=language,
-        )
-        duration = round(len(pcm) / (sample_rate * sample_width * channels), 3) if pcm else 0.0
-        result: dict[str, Any] = {
-            "metadata": {
-                "audio_duration": duration,
-                "number_of_distinct_channels": channels,
-                "billing_time": round(duration * channels, 3),
-                "transcription_time": round(duration * 0.1, 3),
-            },
-            "transcription": {
-                "full_transcript": " ".join(u["text"] for u in utterances),
-                "languages": [language],
-                "utterances": utterances,
-            },
-        }
-        if summarize:
-            words = [u["text"].split()[0] for u in utterances[:4]]
-            result["summarization"] = {
-                "success": True,
-                "is_empty": not utterances,
-                "exec_time": 0.42,
-                "error": None,
-                "results": (f"The caller talked about {', '.join(words)}." if utterances else None),
-            }
-        return result
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if len(path) > 1 and path.endswith("/"):
+            scope = {**scope, "path": path.rstrip("/") or "/"}
+        await self.app(scope, receive, send)
 
 
-class GladiaEmulator:
-    """The harness: the app, its faults, an in-process transport and the kit's arguments.
+class GladiaEmulator(EmulatorHarness):
+    """The harness: seeded jobs, the Starlette app, its faults and the kit's arguments.
 
-    ``clock`` (a callable returning aware datetimes) replaces the wall clock for new jobs and
-    messages, for reproducible recordings; ``record_frames`` keeps every WebSocket frame in
-    :attr:`ws_log` (one list per connection).
+    ``settings`` sizes and degrades it (``sessions`` seeded jobs, ``seed``, latency and fault
+    rates); ``seed``, ``jobs`` and ``faults`` are shorthands that win over the settings.
+    ``clock`` (a :class:`~convoport.sandbox.SandboxClock`) replaces the wall clock for new
+    jobs and messages, for reproducible recordings; ``record_frames`` keeps every WebSocket
+    frame in :attr:`ws_log` (one list per connection).
     """
+
+    provider = "gladia"
+    base_url = BASE_URL
+    sandbox_key = SANDBOX_KEY
+    credential_header = wire.KEY_HEADER
+    default_seed = 7
+    default_sessions = 36
 
     def __init__(
         self,
         *,
-        seed: int = 7,
+        seed: int | None = None,
         faults: Faults | None = None,
-        jobs: int = 36,
-        clock: Clock | None = None,
+        jobs: int | None = None,
+        clock: SandboxClock | None = None,
         record_frames: bool = False,
+        settings: HarnessSettings | None = None,
     ) -> None:
-        self.faults = faults or Faults(seed=seed)
-        self.state = GladiaState(seed=seed, jobs=jobs, clock=clock)
+        settings = (settings or HarnessSettings()).merged(seed=seed, sessions=jobs)
+        super().__init__(settings=settings, faults=faults, clock=clock)
+        self.rng = random.Random(self.seed)
+        self.store: dict[str, Job] = {}
         self.record_frames = record_frames
         self.ws_log: list[list[dict[str, Any]]] = []
-        routes = [
-            WebSocketRoute("/v2/live/ws", self._websocket),
-            Route(
-                "/{path:path}",
-                self._http,
-                methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
-            ),
-        ]
-        self.starlette = Starlette(routes=routes)
-        self.app = FaultMiddleware(self.starlette, self.faults, error_body=self._fault_body)
+        self._request_counter = 0
+        self._seed_jobs(self.session_count)
 
     # -- harness API ----------------------------------------------------------------------
 
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """An in-process httpx transport (REST and the WebSocket)."""
-        return emulator_transport(self.app)
-
-    def connect_options(self) -> dict[str, Any]:
-        return {"api_key": SANDBOX_KEY, "base_url": BASE_URL}
-
-    def bad_credentials(self) -> dict[str, Any]:
-        """Options with a key the emulator rejects (401 "gladia user not found")."""
-        return {"api_key": "wrong-sandbox-key"}
-
     def bytes_received(self, job_id: str) -> int:
         """Audio bytes the job's live socket received (acknowledged)."""
-        return len(self.state.jobs[job_id].pcm)
+        return len(self.store[job_id].pcm)
 
     def job(self, job_id: str) -> Job:
-        return self.state.jobs[job_id]
+        return self.store[job_id]
 
     def jobs(self, status: str | None = None) -> list[Job]:
-        return [j for j in self.state.jobs.values() if status is None or j.status == status]
+        return [j for j in self.store.values() if status is None or j.status == status]
 
     def scenario_args(self, scenario: str) -> dict[str, Any] | None:
         """Arguments for the kit's scenarios (and Gladia's own), from the seeded data."""
@@ -504,15 +363,134 @@ class GladiaEmulator:
         }
         return args.get(scenario)
 
-    # -- errors ---------------------------------------------------------------------------
+    # -- seeded state ---------------------------------------------------------------------
+
+    def new_uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def request_id(self) -> str:
+        self._request_counter += 1
+        digest = hashlib.sha256(f"{self._request_counter}".encode()).hexdigest()
+        return f"G-{digest[:8]}"
+
+    def _seed_jobs(self, count: int) -> None:
+        rng = self.rng
+        moment = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+        for i in range(count):
+            moment += timedelta(hours=rng.uniform(4, 10), milliseconds=rng.randint(0, 999))
+            created = moment.replace(microsecond=(moment.microsecond // 1000) * 1000)
+            status = _STATUS_CYCLE[i % len(_STATUS_CYCLE)]
+            job_id = self.new_uuid()
+            channels = 2 if i % 4 == 1 else 1
+            seconds = float(2 + i % 3)
+            sample_rate = 8000
+            language = "fr" if i % 5 == 3 else "en"
+            metadata: dict[str, Any] = {}
+            if i % 3 == 0:
+                metadata = {"user": _USERS[(i // 3) % 3], "team": "support" if i % 2 else "sales"}
+            job = Job(
+                id=job_id,
+                request_id=f"G-{job_id[:8]}",
+                status=status,
+                created_at=created,
+                custom_metadata=metadata,
+                request_params=_default_params(channels, sample_rate, language),
+            )
+            if status in ("done", "error"):
+                job.completed_at = created + timedelta(seconds=seconds + 1.5)
+            if status == "error":
+                job.error_code = 500
+            if status == "done":
+                job.audio_spec = (seconds, sample_rate, channels)
+                job.file = {
+                    "id": self.new_uuid(),
+                    "filename": f"{job_id}.wav",
+                    "source": None,
+                    "audio_duration": seconds,
+                    "number_of_channels": channels,
+                }
+                job.result = self.result_for(
+                    job,
+                    self.seeded_pcm(job),
+                    sample_rate=sample_rate,
+                    channels=channels,
+                    sample_width=2,
+                    summarize=i % 2 == 0,
+                )
+            self.store[job_id] = job
+
+    @staticmethod
+    def seeded_pcm(job: Job) -> bytes:
+        assert job.audio_spec is not None
+        seconds, rate, channels = job.audio_spec
+        return tone_pcm(seconds, sample_rate=rate, channels=channels, silence_every=1.0)
+
+    def wav_for(self, job: Job) -> bytes | None:
+        if job.wav is None and job.audio_spec is not None:
+            _, rate, channels = job.audio_spec
+            job.wav = make_wav(self.seeded_pcm(job), sample_rate=rate, channels=channels)
+        return job.wav
+
+    def result_for(
+        self,
+        job: Job,
+        pcm: bytes,
+        *,
+        sample_rate: int,
+        channels: int,
+        sample_width: int,
+        summarize: bool,
+    ) -> dict[str, Any]:
+        language = job.language
+        utterances = utterances_for(
+            pcm,
+            sample_rate=sample_rate,
+            channels=channels,
+            sample_width=sample_width,
+            language=language,
+        )
+        duration = round(len(pcm) / (sample_rate * sample_width * channels), 3) if pcm else 0.0
+        result: dict[str, Any] = {
+            "metadata": {
+                "audio_duration": duration,
+                "number_of_distinct_channels": channels,
+                "billing_time": round(duration * channels, 3),
+                "transcription_time": round(duration * 0.1, 3),
+            },
+            "transcription": {
+                "full_transcript": " ".join(u["text"] for u in utterances),
+                "languages": [language],
+                "utterances": utterances,
+            },
+        }
+        if summarize:
+            words = [u["text"].split()[0] for u in utterances[:4]]
+            result["summarization"] = {
+                "success": True,
+                "is_empty": not utterances,
+                "exec_time": 0.42,
+                "error": None,
+                "results": (f"The caller talked about {', '.join(words)}." if utterances else None),
+            }
+        return result
+
+    # -- the harness hooks: errors, auth, routes --------------------------------------------
 
     def error_body(
-        self, status: int, path: str, message: str, validation_errors: list[str] | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        path: str = "",
+        validation_errors: list[str] | None = None,
+        **extra: Any,
     ) -> dict[str, Any]:
+        """Gladia's error body: ``timestamp``, ``path``, ``request_id``, ``statusCode``,
+        ``message`` and, on a 400, ``validation_errors``."""
         body: dict[str, Any] = {
-            "timestamp": _stamp(self.state.now()),
+            "timestamp": _stamp(self.now()),
             "path": path,
-            "request_id": self.state.request_id(),
+            "request_id": self.request_id(),
             "statusCode": status,
             "message": message,
         }
@@ -520,72 +498,77 @@ class GladiaEmulator:
             body["validation_errors"] = validation_errors
         return body
 
+    def auth_failure_message(self, presented: str | None) -> str:
+        return "no gladia key provided" if presented is None else "gladia user not found"
+
+    def not_found(self, request: Request) -> Response:
+        return self.error_response(
+            404, f"Cannot {request.method} {request.url.path}", path=request.url.path
+        )
+
+    method_not_allowed = not_found
+
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        return _StripTrailingSlash(super().wrap(app))
+
+    def routes(self) -> Sequence[BaseRoute]:
+        live = wire.LIVE_PATH
+        rest = self._rest
+        return [
+            WebSocketRoute(f"{live}/ws", self._websocket),
+            Route(live, rest(self._list), methods=["GET"]),
+            Route(live, rest(self._init), methods=["POST"]),
+            Route(f"{live}/{{job_id}}", rest(self._get), methods=["GET"]),
+            Route(f"{live}/{{job_id}}", rest(self._delete), methods=["DELETE"]),
+            Route(f"{live}/{{job_id}}", rest(self._patch), methods=["PATCH"]),
+            Route(f"{live}/{{job_id}}/file", rest(self._file), methods=["GET"]),
+        ]
+
+    def _rest(self, handler: Endpoint) -> Endpoint:
+        """A REST route: the auth check, then the handler; ``_Validation`` becomes a 400."""
+
+        async def endpoint(request: Request) -> Response:
+            if (denied := self.check_auth(request)) is not None:
+                return denied
+            try:
+                return await handler(request)
+            except _Validation as exc:
+                return self._error(400, request, "Invalid request parameters", exc.errors)
+
+        return endpoint
+
     def _error(
         self, status: int, request: Request, message: str, errors: list[str] | None = None
     ) -> JSONResponse:
-        return JSONResponse(self.error_body(status, request.url.path, message, errors), status)
-
-    def _fault_body(self, status: int, path: str) -> tuple[bytes, str]:
-        message = "Too many requests" if status == 429 else "Internal server error"
-        return json.dumps(self.error_body(status, path, message)).encode(), "application/json"
+        return self.error_response(status, message, path=request.url.path, validation_errors=errors)
 
     # -- REST -----------------------------------------------------------------------------
 
-    async def _http(self, request: Request) -> Response:
-        path = request.url.path.rstrip("/") or "/"
-        method = request.method
-        parts = path.strip("/").split("/")
-        handler: Callable[..., Any] | None = None
-        args: tuple[Any, ...] = ()
-        if parts[:2] == ["v2", "live"]:
-            if len(parts) == 2:
-                handler = {"GET": self._list, "POST": self._init}.get(method)
-            elif len(parts) == 3 and parts[2] != "ws":
-                handler = {"GET": self._get, "DELETE": self._delete, "PATCH": self._patch}.get(
-                    method
-                )
-                args = (parts[2],)
-            elif len(parts) == 4 and parts[3] == "file":
-                handler = {"GET": self._file}.get(method)
-                args = (parts[2],)
-        if handler is None:
-            return self._error(404, request, f"Cannot {method} {request.url.path}")
-        key = request.headers.get(wire.KEY_HEADER)
-        if not key:
-            return self._error(401, request, "no gladia key provided")
-        if key != SANDBOX_KEY:
-            return self._error(401, request, "gladia user not found")
-        try:
-            result: Response = await handler(request, *args)
-        except _Validation as exc:
-            return self._error(400, request, "Invalid request parameters", exc.errors)
-        return result
-
-    def _job_or_404(self, request: Request, job_id: str) -> Job | JSONResponse:
-        job = self.state.jobs.get(job_id)
+    def _job_or_404(self, request: Request) -> Job | JSONResponse:
+        job = self.store.get(request.path_params["job_id"])
         if job is None:
             return self._error(404, request, "Live job not found")
         return job
 
-    async def _get(self, request: Request, job_id: str) -> Response:
-        job = self._job_or_404(request, job_id)
+    async def _get(self, request: Request) -> Response:
+        job = self._job_or_404(request)
         if isinstance(job, Response):
             return job
         return JSONResponse(job.to_wire())
 
-    async def _delete(self, request: Request, job_id: str) -> Response:
-        job = self._job_or_404(request, job_id)
+    async def _delete(self, request: Request) -> Response:
+        job = self._job_or_404(request)
         if isinstance(job, Response):
             return job
         if job.status not in wire.TERMINAL_STATUSES:
             return self._error(
                 403, request, f"Live job is not in a deletable state (status {job.status})"
             )
-        del self.state.jobs[job_id]
+        del self.store[job.id]
         return Response(status_code=202)
 
-    async def _patch(self, request: Request, job_id: str) -> Response:
-        job = self._job_or_404(request, job_id)
+    async def _patch(self, request: Request) -> Response:
+        job = self._job_or_404(request)
         if isinstance(job, Response):
             return job
         raw = await request.body()
@@ -604,11 +587,11 @@ class GladiaEmulator:
         job.post_session_metadata = body
         return Response(status_code=204)
 
-    async def _file(self, request: Request, job_id: str) -> Response:
-        job = self._job_or_404(request, job_id)
+    async def _file(self, request: Request) -> Response:
+        job = self._job_or_404(request)
         if isinstance(job, Response):
             return job
-        wav = self.state.wav_for(job)
+        wav = self.wav_for(job)
         if wav is None or job.file is None:
             return self._error(404, request, "Audio file not found for this live job")
         filename = job.file.get("filename") or f"{job.id}.wav"
@@ -647,7 +630,7 @@ class GladiaEmulator:
         }
         if errors:
             raise _Validation(errors)
-        jobs = sorted(self.state.jobs.values(), key=lambda j: j.created_at, reverse=True)
+        jobs = sorted(self.store.values(), key=lambda j: j.created_at, reverse=True)
         selected = [
             j
             for j in jobs
@@ -660,20 +643,19 @@ class GladiaEmulator:
                 for k, v in metadata.items()
             )
         ]
-        page = selected[offset : offset + limit]
-        filters = [(k, v) for k, v in query.multi_items() if k not in ("offset", "limit")]
-        base = f"{request.url.scheme}://{request.url.netloc}{wire.LIVE_PATH}"
-
-        def link(at: int) -> str:
-            return base + "?" + urlencode([("offset", at), ("limit", limit), *filters])
-
-        following = offset + limit
+        page = self.offset_link_page(
+            selected,
+            offset=offset,
+            limit=limit,
+            base_url=f"{request.url.scheme}://{request.url.netloc}{wire.LIVE_PATH}",
+            params=[(k, v) for k, v in query.multi_items() if k not in ("offset", "limit")],
+        )
         return JSONResponse(
             {
-                "first": link(0),
-                "current": link(offset),
-                "next": link(following) if following < len(selected) else None,
-                "items": [j.to_wire() for j in page],
+                "first": page.first,
+                "current": page.current,
+                "next": page.next,
+                "items": [j.to_wire() for j in page.items],
             }
         )
 
@@ -690,9 +672,9 @@ class GladiaEmulator:
             errors.append("region must be one of the following values: " + ", ".join(wire.REGIONS))
         if errors:
             raise _Validation(errors)
-        now = self.state.now()
-        job_id = self.state.new_uuid()
-        token = self.state.new_uuid()
+        now = self.now()
+        job_id = self.new_uuid()
+        token = self.new_uuid()
         params = {k: v for k, v in body.items() if k != "custom_metadata"}
         defaults = _default_params(1, 16000, "en")
         defaults.pop("language_config")
@@ -705,7 +687,7 @@ class GladiaEmulator:
             request_params={**defaults, **params},
             token=token,
         )
-        self.state.jobs[job_id] = job
+        self.store[job_id] = job
         scheme = "wss" if request.url.scheme in ("https", "wss") else "ws"
         url = f"{scheme}://{request.url.netloc}{wire.LIVE_PATH}/ws?token={token}"
         return JSONResponse({"id": job_id, "created_at": _stamp(now), "url": url}, 201)
@@ -714,7 +696,7 @@ class GladiaEmulator:
 
     async def _websocket(self, websocket: WebSocket) -> None:
         token = websocket.query_params.get("token")
-        job = next((j for j in self.state.jobs.values() if token and j.token == token), None)
+        job = next((j for j in self.store.values() if token and j.token == token), None)
         if job is None:
             await websocket.close(code=4401, reason="invalid token")
             return
@@ -819,7 +801,7 @@ class _LiveSocket:
     async def send(self, message_type: str, **fields: Any) -> None:
         message = {
             "session_id": self.job.id,
-            "created_at": _stamp(self.emulator.state.now()),
+            "created_at": _stamp(self.emulator.now()),
             "type": message_type,
             **fields,
         }
@@ -871,12 +853,7 @@ class _LiveSocket:
                     await self._stop()
                     return
             self.frames += 1
-            drop = self.emulator.faults.drop_ws_after_frames
-            if drop is not None and self.frames >= drop:
-                self.emulator.faults.drop_ws_after_frames = None
-                self.emulator.faults.injected["ws_drop"] = (
-                    self.emulator.faults.injected.get("ws_drop", 0) + 1
-                )
+            if self.emulator.faults.take_ws_drop(self.frames):
                 await self.close(1011, "emulated connection drop")
                 return
 
@@ -998,7 +975,7 @@ class _LiveSocket:
 
     def _complete(self) -> None:
         job = self.job
-        state = self.emulator.state
+        state = self.emulator
         channels = int(job.params.get("channels", 1))
         rate = int(job.params.get("sample_rate", 16000))
         width = job.sample_width
@@ -1023,14 +1000,19 @@ class _LiveSocket:
         job.completed_at = state.now()
 
 
-def fixed_clock(start: datetime, step: timedelta = timedelta(milliseconds=37)) -> Clock:
-    """A deterministic clock for recordings: ``start``, then ``step`` later on every call."""
-    moments: Iterator[int] = iter(range(1 << 62))
-
-    def now() -> datetime:
-        return start + step * next(moments)
-
-    return now
+def fixed_clock(start: datetime, step: timedelta = timedelta(milliseconds=37)) -> SandboxClock:
+    """A deterministic clock for recordings: ``start``, then ``step`` later on every reading."""
+    return SandboxClock(start, step=step)
 
 
-__all__ = ["SANDBOX_KEY", "WORDS", "GladiaEmulator", "Job", "fixed_clock", "utterances_for"]
+__all__ = [
+    "BASE_URL",
+    "SANDBOX_KEY",
+    "SCRIPT",
+    "WORDS",
+    "GladiaEmulator",
+    "Job",
+    "fixed_clock",
+    "utterance_for",
+    "utterances_for",
+]

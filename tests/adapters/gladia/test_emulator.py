@@ -13,7 +13,7 @@ import pytest
 import convoport
 from convoport import LiveOptions, SessionQuery, SessionStatus
 from convoport.adapters.gladia.emulator import SANDBOX_KEY, WORDS, GladiaEmulator
-from convoport.contracts.emulator import Faults, tone_pcm
+from convoport.sandbox import Faults, tone_pcm
 from tests.adapters.gladia.openapi import message_errors, response_errors
 
 KEY = {"x-gladia-key": SANDBOX_KEY}
@@ -289,7 +289,7 @@ async def test_sandbox() -> None:
 
 def test_error_bodies_are_json() -> None:
     harness = GladiaEmulator()
-    body = harness.error_body(400, "/v2/live", "bad", ["x must be y"])
+    body = harness.error_body(400, "bad", path="/v2/live", validation_errors=["x must be y"])
     assert json.loads(json.dumps(body))["validation_errors"] == ["x must be y"]
     assert set(body) == {
         "timestamp",
