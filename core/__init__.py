@@ -54,7 +54,7 @@ from convoport.live import (
     VendorEvent,
 )
 from convoport.media import MediaInput, MediaSource
-from convoport.migration import MigrationReport, Progress, archive_ingest, migrate
+from convoport.migration import MigrationReport, Progress, archive_ingest, migrate, migrate_sync
 from convoport.model import (
     ChatMessage,
     Participant,
@@ -70,7 +70,7 @@ from convoport.model import (
     Word,
 )
 from convoport.serde import converter, from_json, to_json
-from convoport.sync import SyncClient, SyncLiveSession, SyncRecordingStream, migrate_sync
+from convoport.sync import SyncClient, SyncLiveSession, SyncRecordingStream
 
 __all__ = [
     "ArchiveError",

@@ -20,6 +20,7 @@ import attrs
 import cattrs
 
 from convoport.adapter import Adapter, RecordingStream
+from convoport.archive import as_archive
 from convoport.capabilities import Capabilities, Capability, QueryFilter
 from convoport.errors import (
     ConfigError,
@@ -321,6 +322,27 @@ class AsyncClient:
         source = MediaSource.of(media)
         opts = options or LiveOptions()
         return await self._call("analyze", lambda: self._adapter._analyze(source, opts))
+
+    # -- archive --------------------------------------------------------------------------
+
+    async def ingest(
+        self,
+        result: IngestResult,
+        *,
+        media: MediaInput | MediaSource | None = None,
+        filename: str | None = None,
+        media_type: str | None = None,
+    ) -> SessionRef:
+        """Stores what a live session or a batch analysis produced in this archive — the
+        session, its transcript, its summary and, when given, the audio that was sent
+        (streamed) — in one commit, keyed by the session's reference (which it returns).
+        Storing it again replaces it. Only archives can: ``UnsupportedOperation`` otherwise."""
+        self._require(Capability.ARCHIVE_SINK)
+        archive = as_archive(self._adapter)
+        return await self._call(
+            "ingest",
+            lambda: archive.ingest(result, media=media, filename=filename, media_type=media_type),
+        )
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -31,11 +31,12 @@ from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Protocol, Self
 
 import attrs
 
-from convoport.errors import ConvoportError, LiveSessionError, ProviderError
+from convoport.capabilities import Capabilities, Capability
+from convoport.errors import ConfigError, ConvoportError, LiveSessionError, ProviderError
 from convoport.http import RetryPolicy
 from convoport.model import (
     JSONDict,
@@ -265,6 +266,17 @@ class ReadBack:
     summary: Summary | None = None
 
 
+class ResultSink(Protocol):
+    """Where :meth:`LiveSessionBase.persist_to` commits what arrived: an archive client
+    (``AsyncClient.ingest``) or an archive adapter (``ArchiveAdapter.ingest``). ``capabilities``
+    must declare ``archive.sink``."""
+
+    @property
+    def capabilities(self) -> Capabilities: ...
+
+    async def ingest(self, result: IngestResult) -> object: ...
+
+
 _END = object()
 
 
@@ -370,7 +382,7 @@ class LiveSessionBase(abc.ABC):
         self._sleep = sleep or asyncio.sleep
         self._loop_task: asyncio.Task[None] | None = None
         self._opened: asyncio.Future[None] | None = None
-        self._archive: Any = None
+        self._archive: ResultSink | None = None
         self._persist_stop = False
         self._final_committed = False
         self._persist_wakeup = asyncio.Event()
@@ -473,24 +485,22 @@ class LiveSessionBase(abc.ABC):
             raise
         if self._archive is not None and not self._final_committed:
             await self._stop_persisting()
-            from convoport.migration import archive_ingest
-
-            await archive_ingest(self._archive, result)
+            await self._archive.ingest(result)
             self._final_committed = True
         return result
 
-    def persist_to(self, archive: Any) -> None:
-        """Keeps ``archive`` (a client of an archive backend, ``local:PATH``) up to date while
+    def persist_to(self, archive: ResultSink) -> None:
+        """Keeps ``archive`` (a client of an archive backend, ``local:PATH``, or the archive
+        adapter itself: anything with the archive port's ``ingest``) up to date while
         the session runs: after each final utterance and summary, the session and everything
         received so far are committed in one transaction, so a crash or a lost stream loses
         nothing that arrived. ``wait()`` commits the final result. Call it from the event
         loop, before sending audio. (For vendors with no read-back API, Illocution, this is
         the only copy.)"""
-        from convoport.capabilities import Capability
-        from convoport.errors import ConfigError
-
         if Capability.ARCHIVE_SINK not in archive.capabilities.ports:
-            raise ConfigError(f"{archive.provider} is not an archive", hint="use local:PATH")
+            raise ConfigError(
+                "persist_to needs an archive; this is not an archive", hint="use local:PATH"
+            )
         self._archive = archive
         if self._persist_task is None:
             self._persist_task = asyncio.get_running_loop().create_task(self._persist_loop())
@@ -498,8 +508,7 @@ class LiveSessionBase(abc.ABC):
     async def _persist_loop(self) -> None:
         """Commits a snapshot whenever woken; after the end (or when told to stop) it commits
         one last snapshot, with the end status, and returns."""
-        from convoport.migration import archive_ingest
-
+        assert self._archive is not None
         while True:
             await self._persist_wakeup.wait()
             self._persist_wakeup.clear()
@@ -511,7 +520,7 @@ class LiveSessionBase(abc.ABC):
                 bytes_sent=self.bytes_sent,
             )
             try:
-                await archive_ingest(self._archive, snapshot)
+                await self._archive.ingest(snapshot)
             except Exception as error:  # keep the session going; the next commit retries
                 logger.warning(
                     "%s live session %s: could not update the archive: %s",

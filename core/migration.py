@@ -24,6 +24,7 @@ copied: they are reported as skipped and picked up by a later run.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -49,6 +50,7 @@ from convoport.model import (
     SessionRef,
     Transcript,
 )
+from convoport.sync import SyncClient
 from convoport.wavfeed import stream_wav
 
 logger = logging.getLogger("convoport.migrate")
@@ -543,6 +545,34 @@ async def archive_ingest(
     )
 
 
+def migrate_sync(
+    source: AsyncClient | SyncClient | str,
+    destination: AsyncClient | SyncClient | str,
+    **options: Any,
+) -> MigrationReport:
+    """The blocking twin of :func:`convoport.migrate` (same keyword options). Sync clients
+    are used on their own event loop; connection strings are opened and closed here."""
+    portal = next((c._portal for c in (source, destination) if isinstance(c, SyncClient)), None)
+    src = source.async_client if isinstance(source, SyncClient) else source
+    dst = destination.async_client if isinstance(destination, SyncClient) else destination
+
+    async def run() -> MigrationReport:
+        return await migrate(src, dst, **options)
+
+    if portal is not None:
+        if (
+            isinstance(source, SyncClient)
+            and isinstance(destination, SyncClient)
+            and (source._portal is not destination._portal)
+        ):
+            raise ConfigError(
+                "migrate_sync needs both sync clients to share one event loop",
+                hint="pass connection strings, or async clients",
+            )
+        return portal.call(run)
+    return asyncio.run(run())
+
+
 async def _optional(awaitable: Any) -> Any:
     """The awaited value, or None when the vendor has no such artifact (``NotFound``)."""
     try:
@@ -574,5 +604,6 @@ __all__ = [
     "SessionOutcome",
     "archive_ingest",
     "migrate",
+    "migrate_sync",
     "progress_from",
 ]

@@ -15,7 +15,7 @@ import weakref
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from contextlib import AbstractContextManager, contextmanager, suppress
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any, Self, TypeVar
+from typing import IO, Any, Self, TypeVar
 
 from convoport.adapter import RecordingStream
 from convoport.capabilities import Capabilities
@@ -29,12 +29,10 @@ from convoport.model import (
     Recording,
     Session,
     SessionQuery,
+    SessionRef,
     Summary,
     Transcript,
 )
-
-if TYPE_CHECKING:
-    from convoport.migration import MigrationReport
 
 T = TypeVar("T")
 
@@ -320,35 +318,20 @@ class SyncClient:
     ) -> IngestResult:
         return self._portal.call(self._client.analyze, media, options)
 
-
-def migrate_sync(
-    source: AsyncClient | SyncClient | str,
-    destination: AsyncClient | SyncClient | str,
-    **options: Any,
-) -> MigrationReport:
-    """The blocking twin of :func:`convoport.migrate` (same keyword options). Sync clients
-    are used on their own event loop; connection strings are opened and closed here."""
-    from convoport.migration import migrate
-
-    portal = next((c._portal for c in (source, destination) if isinstance(c, SyncClient)), None)
-    src = source.async_client if isinstance(source, SyncClient) else source
-    dst = destination.async_client if isinstance(destination, SyncClient) else destination
-
-    async def run() -> MigrationReport:
-        return await migrate(src, dst, **options)
-
-    if portal is not None:
-        if (
-            isinstance(source, SyncClient)
-            and isinstance(destination, SyncClient)
-            and (source._portal is not destination._portal)
-        ):
-            raise ConfigError(
-                "migrate_sync needs both sync clients to share one event loop",
-                hint="pass connection strings, or async clients",
+    def ingest(
+        self,
+        result: IngestResult,
+        *,
+        media: MediaInput | MediaSource | None = None,
+        filename: str | None = None,
+        media_type: str | None = None,
+    ) -> SessionRef:
+        async def run() -> SessionRef:
+            return await self._client.ingest(
+                result, media=media, filename=filename, media_type=media_type
             )
-        return portal.call(run)
-    return asyncio.run(run())
+
+        return self._portal.call(run)
 
 
-__all__ = ["SyncClient", "SyncLiveSession", "SyncRecordingStream", "migrate_sync"]
+__all__ = ["SyncClient", "SyncLiveSession", "SyncRecordingStream"]
