@@ -22,21 +22,24 @@ Emulator behaviour (where the documentation is silent, these are choices, not fa
 * **One consumer**: a second concurrent ``GET events`` gets **409**. Events produced before the
   consumer attaches are queued for it.
 * **Scripted results from the audio received**: the audio (WAV: its ``fmt`` chunk is read;
-  anything else: 16 kHz mono 16-bit PCM) is cut into one-second windows; each window with any
+  anything else: 16 kHz mono 16-bit PCM; read by :class:`convoport.sandbox.PcmFeed`) is cut
+  into one-second windows; each window with any
   non-silent sample gives one final transcript, speakers alternating ``Speaker_0``/
   ``Speaker_1``, timed to its non-silent span (10 ms resolution), with three to six words from
-  a fixed list chosen by the SHA-256 of the window's index and bytes. Each final is followed by
+  :data:`WORDS` chosen by the shared :class:`~convoport.sandbox.SpeechScript` from the SHA-256
+  of the window's index (4 bytes, big-endian) and bytes. Each final is followed by
   an ``emotion`` event (alternating the two documented shapes: nested ``emotion.emotions`` and
   flat) and a ``cognitive`` event; the second utterance also brings a ``transition``, the third
   a ``moment``. A partial transcript is sent after a chunk that leaves a non-silent window
   incomplete. On finalize: the last (incomplete) window, ``status`` processing,
   ``summary_update`` (pretty-printed over several ``data:`` lines), ``status`` completed,
   ``done``. ``POST /analyze`` returns the same script as an AnalysisResponse.
-* **Streaming**: uploads are parsed as they arrive (no request body is held whole); byte
+* **Streaming**: uploads are parsed as they arrive by :func:`convoport.multipart.iter_parts`
+  (no request body is held whole); byte
   counters per live session and per analysis (:meth:`IllocutionEmulator.bytes_received`).
-* **Faults**: :class:`~convoport.contracts.emulator.Faults` (latency, 5xx, 429, drops) through
-  ``FaultMiddleware`` with FastAPI-shaped bodies, plus ``lose_response_for_chunks``: chunk
-  sequence numbers whose upload is *stored* and whose answer is then dropped (once each), and
+* **Faults**: :class:`~convoport.sandbox.Faults` (latency, 5xx, 429, drops) through the
+  harness's ``FaultMiddleware`` with FastAPI-shaped bodies, plus ``lose_response_for_chunks``:
+  chunk sequence numbers whose upload is *stored* and whose answer is then dropped (once each), and
   ``drop_events_after``: the event stream's connection drops after that many events (once).
 * ``enable_live=False`` leaves the live routes unmounted (as ``ENABLE_LIVE_STREAMING=false``
   does): they answer 404 ``{"detail": "Not Found"}``.
@@ -47,26 +50,27 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
-import re
-import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import attrs
-import httpx
-from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from convoport.adapters.illocution import wire
-from convoport.contracts.emulator import (
+from convoport.multipart import iter_parts
+from convoport.sandbox import (
     DroppedConnection,
-    FaultMiddleware,
+    EmulatorHarness,
     Faults,
-    emulator_transport,
+    HarnessSettings,
+    PcmFeed,
+    SandboxClock,
+    SpeechScript,
+    voiced_span,
 )
 
 SANDBOX_KEY = "sandbox-key"
@@ -78,12 +82,10 @@ WORDS = (
     "licence", "invoice", "team", "workflow", "deadline", "priority", "migration", "review",
     "agenda", "forecast", "metrics", "training", "upgrade", "approval", "scope", "handover",
 )  # fmt: skip
+#: Three to six words per one-second window.
+SCRIPT = SpeechScript(vocabulary=WORDS, min_words=3, max_words=6)
 EMOTIONS = ("joy", "sadness", "anger", "fear", "surprise", "disgust", "neutral")
 _DROP_HEADER = b"x-emulator-drop"
-
-
-def _fastapi_error(status: int, path: str) -> tuple[bytes, str]:
-    return json.dumps({"detail": "injected fault"}).encode(), "application/json"
 
 
 def _iso(when: datetime) -> str:
@@ -94,86 +96,18 @@ def _clock(seconds: float) -> str:
     return f"[{int(seconds) // 60:02d}:{int(seconds) % 60:02d}]"
 
 
-# -- streamed multipart ------------------------------------------------------------------------
+# -- streamed multipart (convoport.multipart) ---------------------------------------------------
 
 
 async def multipart_parts(
     content_type: str, source: AsyncIterator[bytes]
 ) -> AsyncIterator[tuple[dict[str, str], bytes | None]]:
-    """Parses ``multipart/form-data`` as it arrives. Yields ``(headers, None)`` when a part
-    starts, then ``(headers, piece)`` for each piece of its data, holding at most one network
-    read plus a boundary's length in memory."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if match is None:
-        raise ValueError("no multipart boundary")
-    delim = b"\r\n--" + match.group(1).encode("latin-1")
-    keep = len(delim) + 4
-    buf = b"\r\n"
-    state = "preamble"
-    headers: dict[str, str] = {}
-    ended = False
-    iterator = source.__aiter__()
-    while True:
-        progressed = True
-        while progressed:
-            progressed = False
-            if state == "preamble":
-                idx = buf.find(delim)
-                if idx >= 0:
-                    buf = buf[idx + len(delim) :]
-                    state = "boundary"
-                    progressed = True
-                else:
-                    buf = buf[-keep:]
-            elif state == "boundary":
-                if buf.startswith(b"--"):
-                    return
-                idx = buf.find(b"\r\n")
-                if idx >= 0:
-                    buf = buf[idx + 2 :]
-                    state = "headers"
-                    progressed = True
-            elif state == "headers":
-                idx = buf.find(b"\r\n\r\n")
-                if buf.startswith(b"\r\n"):
-                    idx, skip = 0, 2
-                else:
-                    skip = 4
-                if idx >= 0:
-                    headers = {}
-                    for line in buf[:idx].decode("utf-8", "replace").split("\r\n"):
-                        name, _, value = line.partition(":")
-                        if name:
-                            headers[name.strip().lower()] = value.strip()
-                    buf = buf[idx + skip :]
-                    state = "body"
-                    progressed = True
-                    yield headers, None
-            elif state == "body":
-                idx = buf.find(delim)
-                if idx >= 0:
-                    if idx:
-                        yield headers, buf[:idx]
-                    buf = buf[idx + len(delim) :]
-                    state = "boundary"
-                    progressed = True
-                elif len(buf) > keep:
-                    yield headers, buf[:-keep]
-                    buf = buf[-keep:]
-        if ended:
-            raise ValueError("the multipart body ended early")
-        try:
-            buf += await iterator.__anext__()
-        except StopAsyncIteration:
-            ended = True
-
-
-def part_name(headers: dict[str, str]) -> tuple[str | None, str | None]:
-    """(name, filename) from a part's Content-Disposition."""
-    disposition = headers.get("content-disposition", "")
-    name = re.search(r'(?<![a-z*])name="([^"]*)"', disposition)
-    filename = re.search(r'filename="([^"]*)"', disposition)
-    return (name.group(1) if name else None, filename.group(1) if filename else None)
+    """Parses ``multipart/form-data`` as it arrives (:func:`convoport.multipart.iter_parts`).
+    Yields ``(headers, None)`` when a part starts, then ``(headers, piece)`` for each piece of
+    its data (header names lower-cased). Malformed input raises ``MultipartError``, a
+    ``ValueError``."""
+    async for head, piece in iter_parts(content_type, source):
+        yield dict(head.headers), piece
 
 
 # -- the script derived from the audio ---------------------------------------------------------
@@ -181,19 +115,29 @@ def part_name(headers: dict[str, str]) -> tuple[str | None, str | None]:
 
 class AudioScript:
     """Turns audio bytes, fed in any pieces, into scripted utterances (see the module
-    docstring). Holds at most one second of audio."""
+    docstring): a :class:`~convoport.sandbox.PcmFeed` reads the WAV header (convoport's WAV
+    reader) and the shared :class:`~convoport.sandbox.SpeechScript` picks the words. Holds at
+    most one second of audio."""
 
     def __init__(self, conversation_id: str) -> None:
         self.conversation_id = conversation_id
-        self.sample_rate = 16000
-        self.channels = 1
-        self.width = 2
         self.total = 0
-        self._head = b""
-        self._format_known = False
+        self._feed = PcmFeed()
         self._pending = bytearray()
         self._window = 0
         self.utterances: list[dict[str, Any]] = []
+
+    @property
+    def sample_rate(self) -> int:
+        return self._feed.format.sample_rate
+
+    @property
+    def channels(self) -> int:
+        return self._feed.format.channels
+
+    @property
+    def width(self) -> int:
+        return max(1, self._feed.format.bit_depth // 8)
 
     @property
     def bytes_per_second(self) -> int:
@@ -202,13 +146,7 @@ class AudioScript:
     def feed(self, data: bytes) -> list[dict[str, Any]]:
         """Adds audio; returns the utterances completed by it."""
         self.total += len(data)
-        if not self._format_known:
-            self._head += data
-            audio = self._parse_header()
-            if audio is None:
-                return []
-            data = audio
-        self._pending += data
+        self._pending += self._feed.feed(data)
         out = []
         bps = self.bytes_per_second
         while len(self._pending) >= bps:
@@ -222,9 +160,7 @@ class AudioScript:
 
     def finish(self) -> list[dict[str, Any]]:
         """The trailing incomplete window, if it has speech."""
-        if not self._format_known:
-            self._format_known = True
-            self._pending += self._head
+        self._pending += self._feed.flush()
         window = bytes(self._pending)
         self._pending.clear()
         made = self._utterance(window, self._window) if window else None
@@ -234,10 +170,9 @@ class AudioScript:
     def partial(self) -> dict[str, Any] | None:
         """A partial transcript for the incomplete window, when it has speech."""
         window = bytes(self._pending)
-        span = self._voiced_span(window)
-        if span is None:
+        if voiced_span(window, self._feed.format) is None:
             return None
-        words = self._words(window, self._window)
+        words, _ = SCRIPT.hear(self._window.to_bytes(4, "big"), window)
         shown = max(1, len(words) * len(window) // self.bytes_per_second)
         return {
             "partial_id": f"{self.conversation_id}_utt_{len(self.utterances):04d}",
@@ -245,64 +180,11 @@ class AudioScript:
             "is_final": False,
         }
 
-    def _parse_header(self) -> bytes | None:
-        head = self._head
-        if len(head) < 12:
-            if b"RIFF".startswith(head[:4]):
-                return None
-            self._format_known = True
-            return head
-        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            self._format_known = True
-            return head
-        pos = 12
-        while pos + 8 <= len(head):
-            cid, size = head[pos : pos + 4], struct.unpack("<I", head[pos + 4 : pos + 8])[0]
-            if cid == b"data":
-                self._format_known = True
-                self._head = b""
-                return head[pos + 8 :]
-            if pos + 8 + size > len(head):
-                break
-            if cid == b"fmt " and size >= 16:
-                _, channels, rate, _, _, bits = struct.unpack("<HHIIHH", head[pos + 8 : pos + 24])
-                self.channels, self.sample_rate = max(1, channels), max(1, rate)
-                self.width = max(1, bits // 8)
-            pos += 8 + size + (size & 1)
-        if len(head) > 1 << 20:  # no data chunk in the first MiB: treat it all as audio
-            self._format_known = True
-            return head
-        return None
-
-    def _voiced_span(self, window: bytes) -> tuple[int, int] | None:
-        block = max(1, self.bytes_per_second // 100)
-        block -= block % (self.channels * self.width) or 0
-        block = max(block, 1)
-        voiced = [
-            i
-            for i, start in enumerate(range(0, len(window), block))
-            if window[start : start + block].count(0) != len(window[start : start + block])
-        ]
-        if not voiced:
-            return None
-        return voiced[0], voiced[-1] + 1
-
-    @staticmethod
-    def _digest(window: bytes, index: int) -> bytes:
-        return hashlib.sha256(index.to_bytes(4, "big") + window).digest()
-
-    @classmethod
-    def _words(cls, window: bytes, index: int) -> list[str]:
-        digest = cls._digest(window, index)
-        count = 3 + digest[0] % 4
-        return [WORDS[digest[1 + k] % len(WORDS)] for k in range(count)]
-
     def _utterance(self, window: bytes, index: int) -> dict[str, Any] | None:
-        span = self._voiced_span(window)
+        span = voiced_span(window, self._feed.format)
         if span is None:
             return None
-        digest = self._digest(window, index)
-        words = self._words(window, index)
+        words, digest = SCRIPT.hear(index.to_bytes(4, "big"), window)
         number = len(self.utterances)
         text = " ".join(words)
         entry = {
@@ -535,60 +417,84 @@ class _LoseResponses:
         await self.app(scope, receive, guarded)
 
 
-class IllocutionEmulator:
-    """The harness: ``app``, ``faults``, ``transport()``, ``connect_options()``,
-    ``scenario_args()``, ``bytes_received()``, plus test knobs: ``lose_response_for_chunks``
-    (a set of chunk sequence numbers), ``drop_events_after`` (drop the next event stream after
-    that many events), ``advance(seconds)`` (moves the emulator's clock),
-    ``start_time`` (freezes the clock there, for reproducible recordings), ``requests``
-    (``(method, path)`` of every request that reached the routes)."""
+class IllocutionEmulator(EmulatorHarness):
+    """The harness (:class:`~convoport.sandbox.EmulatorHarness`) plus test knobs:
+    ``lose_response_for_chunks`` (a set of chunk sequence numbers), ``drop_events_after``
+    (drop the next event stream after that many events), ``advance(seconds)`` (moves the
+    emulator's clock), ``start_time`` (freezes the clock there, for reproducible recordings),
+    ``requests`` (``(method, path)`` of every request that reached the routes),
+    ``bytes_received()``. ``heartbeat`` is the seconds between SSE pings; ``settings`` sizes
+    and degrades it like every emulator (``sessions`` is ignored: Illocution has no
+    catalog)."""
+
+    provider = "illocution"
+    base_url = BASE_URL
+    sandbox_key = SANDBOX_KEY
+    credential_header = "x-api-key"
+    credential_query = "api_key"
 
     def __init__(
         self,
-        seed: int = 0,
+        seed: int | None = None,
         faults: Faults | None = None,
         *,
         api_key: str = SANDBOX_KEY,
         enable_live: bool = True,
         heartbeat: float = 15.0,
         start_time: datetime | None = None,
+        settings: HarnessSettings | None = None,
+        clock: SandboxClock | None = None,
     ) -> None:
-        self.seed = seed
-        self.faults = faults or Faults(seed=seed)
-        self.api_key = api_key
+        super().__init__(
+            settings=(settings or HarnessSettings()).merged(seed=seed),
+            faults=faults,
+            clock=clock or SandboxClock(start_time),
+            api_key=api_key,
+        )
+        self.enable_live = enable_live
         self.heartbeat = heartbeat
         self.lose_response_for_chunks: set[int] = set()
         self.drop_events_after: int | None = None
         self.sessions: dict[str, LiveState] = {}
         self.analyses: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
-        self._start_time = start_time
-        self._offset = 0.0
         self._counter = 0
+
+    # -- harness API ------------------------------------------------------------------------
+
+    def routes(self) -> Sequence[BaseRoute]:
         routes = [Route("/analyze", self._analyze, methods=["POST"])]
-        if enable_live:
+        if self.enable_live:
             routes += [
                 Route(wire.START_PATH, self._start, methods=["POST"]),
                 Route("/analyze/live/{sid}/chunk", self._chunk, methods=["POST"]),
                 Route("/analyze/live/{sid}/events", self._events, methods=["GET"]),
                 Route("/analyze/live/{sid}/control", self._control, methods=["POST"]),
             ]
-        inner = Starlette(routes=routes)
-        self.app: ASGIApp = _LoseResponses(
-            FaultMiddleware(inner, self.faults, error_body=_fastapi_error)
-        )
+        return routes
 
-    # -- harness API ------------------------------------------------------------------------
+    def wrap(self, app: ASGIApp) -> ASGIApp:
+        return _LoseResponses(super().wrap(app))
 
-    def transport(self) -> httpx.AsyncBaseTransport:
-        """An in-process transport that streams responses (SSE) while POSTs go on."""
-        return emulator_transport(self.app)
+    def error_body(
+        self,
+        status: int,
+        message: str,
+        *,
+        path: str = "",
+        errors: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
+        """FastAPI's error body: ``{"detail": message}``, or ``{"detail": errors}`` (each
+        ``{"loc", "msg", "type"}``) for a validation error."""
+        return {"detail": errors if errors is not None else message}
 
-    def connect_options(self) -> dict[str, Any]:
-        return {"api_key": self.api_key, "base_url": BASE_URL}
+    def fault_message(self, status: int) -> str:
+        return "injected fault"
 
-    def bad_credentials(self) -> dict[str, Any]:
-        return {"api_key": "wrong-key"}
+    def check_auth(self, request: HTTPConnection) -> Response | None:
+        self.requests.append((request.scope.get("method", "GET"), request.url.path))
+        return super().check_auth(request)
 
     def scenario_args(self, scenario: str) -> dict[str, Any] | None:
         audio = {"seconds": 4.0, "sample_rate": 16000, "channels": 1, "container": "wav"}
@@ -605,15 +511,9 @@ class IllocutionEmulator:
             return self.sessions[session_id].bytes
         return self.analyses.get(session_id, 0)
 
-    def now(self) -> datetime:
-        """The emulator's clock: real time (or the frozen ``start_time``) plus what
-        :meth:`advance` added."""
-        base = self._start_time or datetime.now(UTC)
-        return base + timedelta(seconds=self._offset)
-
     def advance(self, seconds: float) -> None:
         """Moves the emulator's clock forward (sessions past ``expires_at`` expire)."""
-        self._offset += seconds
+        self.clock.advance(seconds)
         for state in self.sessions.values():
             self._check_expiry(state)
 
@@ -623,13 +523,6 @@ class IllocutionEmulator:
         self._counter += 1
         digest = hashlib.sha256(f"{self.seed}:{self._counter}:{prefix}".encode()).hexdigest()
         return f"{prefix}_{digest[:length]}"
-
-    def _unauthorized(self, request: Request) -> Response | None:
-        self.requests.append((request.method, request.url.path))
-        key = request.headers.get("x-api-key") or request.query_params.get("api_key")
-        if key != self.api_key:
-            return JSONResponse({"detail": "Invalid or missing API key"}, status_code=401)
-        return None
 
     def _check_expiry(self, state: LiveState) -> None:
         if state.gone or state.expired or state.phase in ("processing", "completed"):
@@ -644,20 +537,19 @@ class IllocutionEmulator:
     def _session(self, sid: str) -> LiveState | Response:
         state = self.sessions.get(sid)
         if state is None or state.gone:
-            return JSONResponse({"detail": "Live session not found"}, status_code=404)
+            return self.error_response(404, "Live session not found")
         self._check_expiry(state)
         if state.expired:
-            return JSONResponse({"detail": f"live session {sid} has expired"}, status_code=410)
+            return self.error_response(410, f"live session {sid} has expired")
         return state
 
-    @staticmethod
-    def _validation(loc: list[Any], msg: str, kind: str) -> Response:
-        return JSONResponse({"detail": [{"loc": loc, "msg": msg, "type": kind}]}, status_code=422)
+    def _validation(self, loc: list[Any], msg: str, kind: str) -> Response:
+        return self.error_response(422, msg, errors=[{"loc": loc, "msg": msg, "type": kind}])
 
     # -- routes -----------------------------------------------------------------------------
 
     async def _start(self, request: Request) -> Response:
-        if (denied := self._unauthorized(request)) is not None:
+        if (denied := self.check_auth(request)) is not None:
             return denied
         try:
             body = json.loads(await request.body() or b"{}")
@@ -705,7 +597,7 @@ class IllocutionEmulator:
         )
 
     async def _chunk(self, request: Request) -> Response:
-        if (denied := self._unauthorized(request)) is not None:
+        if (denied := self.check_auth(request)) is not None:
             return denied
         found = self._session(request.path_params["sid"])
         if isinstance(found, Response):
@@ -715,10 +607,10 @@ class IllocutionEmulator:
         chunk = bytearray()
         has_chunk = False
         try:
-            async for headers, piece in multipart_parts(
-                request.headers.get("content-type", ""), request.stream()
+            async for head, piece in iter_parts(
+                request.headers.get("content-type"), request.stream()
             ):
-                name, _ = part_name(headers)
+                name = head.name
                 if name == "chunk":
                     has_chunk = True
                     if piece:
@@ -732,11 +624,9 @@ class IllocutionEmulator:
         missing = [n for n, ok in (("chunk_seq", seq_text is not None), ("chunk", has_chunk))
                    if not ok]  # fmt: skip
         if missing:
-            return JSONResponse(
-                {"detail": [{"loc": ["body", n], "msg": "Field required", "type": "missing"}
-                            for n in missing]},
-                status_code=422,
-            )  # fmt: skip
+            return self.error_response(422, "Field required", errors=[
+                {"loc": ["body", n], "msg": "Field required", "type": "missing"} for n in missing
+            ])  # fmt: skip
         try:
             seq = int(seq_text or "")
         except ValueError:
@@ -744,14 +634,10 @@ class IllocutionEmulator:
                 ["body", "chunk_seq"], "Input should be a valid integer", "int_parsing"
             )
         if state.finished:
-            return JSONResponse(
-                {"detail": "Session is finalizing; chunks are no longer accepted"},
-                status_code=409,
-            )
+            return self.error_response(409, "Session is finalizing; chunks are no longer accepted")
         if seq != state.next_seq:
-            return JSONResponse(
-                {"detail": f"Out-of-order chunk: expected chunk_seq {state.next_seq}, got {seq}"},
-                status_code=409,
+            return self.error_response(
+                409, f"Out-of-order chunk: expected chunk_seq {state.next_seq}, got {seq}"
             )
         data = bytes(chunk)
         state.next_seq += 1
@@ -779,17 +665,14 @@ class IllocutionEmulator:
             state.push(name, data)
 
     async def _events(self, request: Request) -> Response:
-        if (denied := self._unauthorized(request)) is not None:
+        if (denied := self.check_auth(request)) is not None:
             return denied
         found = self._session(request.path_params["sid"])
         if isinstance(found, Response):
             return found
         state = found
         if state.consumer:
-            return JSONResponse(
-                {"detail": "An SSE consumer is already attached to this session"},
-                status_code=409,
-            )
+            return self.error_response(409, "An SSE consumer is already attached to this session")
         state.consumer = True
         return StreamingResponse(
             self._stream(state),
@@ -820,7 +703,7 @@ class IllocutionEmulator:
             state.consumer = False
 
     async def _control(self, request: Request) -> Response:
-        if (denied := self._unauthorized(request)) is not None:
+        if (denied := self.check_auth(request)) is not None:
             return denied
         found = self._session(request.path_params["sid"])
         if isinstance(found, Response):
@@ -842,12 +725,12 @@ class IllocutionEmulator:
             detail = "session lifetime extended"
         elif action == "finalize":
             if state.finished:
-                return JSONResponse({"detail": "Session already finalized"}, status_code=409)
+                return self.error_response(409, "Session already finalized")
             self._finish(state)
             detail = "finalization started"
         else:
             if state.phase in ("completed", "cancelled"):
-                return JSONResponse({"detail": "Session already ended"}, status_code=409)
+                return self.error_response(409, "Session already ended")
             state.phase = "cancelled"
             state.push("error", {"code": "cancelled", "message": "Session cancelled by client"})
             detail = "session cancelled"
@@ -867,18 +750,17 @@ class IllocutionEmulator:
         state.push("done", {"conversation_id": state.conversation_id})
 
     async def _analyze(self, request: Request) -> Response:
-        if (denied := self._unauthorized(request)) is not None:
+        if (denied := self.check_auth(request)) is not None:
             return denied
         cid = self._next_id("analysis", 10)
         script = AudioScript(cid)
         received = 0
         has_file = False
         try:
-            async for headers, piece in multipart_parts(
-                request.headers.get("content-type", ""), request.stream()
+            async for head, piece in iter_parts(
+                request.headers.get("content-type"), request.stream()
             ):
-                name, _ = part_name(headers)
-                if name == "file":
+                if head.name == "file":
                     has_file = True
                     if piece:
                         received += len(piece)
@@ -905,6 +787,7 @@ def format_event(name: str, data: Any) -> bytes:
 __all__ = [
     "BASE_URL",
     "SANDBOX_KEY",
+    "SCRIPT",
     "AudioScript",
     "IllocutionEmulator",
     "LiveState",
