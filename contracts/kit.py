@@ -405,20 +405,38 @@ def replay_cassette(
 ) -> Replayed:
     """Replays ``cassette`` through ``provider``'s adapter exactly as
     :class:`CassetteContract` does (the scenario's ``replay`` wrapper and
-    ``connect_options`` included); compares nothing, checks nothing."""
+    ``connect_options`` included), on a fresh event loop; compares nothing, checks nothing."""
+    return asyncio.run(
+        replay_cassette_async(
+            provider,
+            scenario,
+            cassette,
+            connect_options=connect_options,
+            transport_factory=transport_factory,
+        )
+    )
+
+
+async def replay_cassette_async(
+    provider: str,
+    scenario: Scenario,
+    cassette: Cassette,
+    *,
+    connect_options: Mapping[str, Any] | None = None,
+    transport_factory: Callable[[Cassette], httpx.AsyncBaseTransport] | None = None,
+) -> Replayed:
+    """:func:`replay_cassette` in the running event loop."""
     args = dict(cassette.meta.get("args", {}))
     transport = (transport_factory or replay_transport)(cassette)
     outer = scenario.replay(transport) if scenario.replay is not None else transport
     context = ScenarioContext(mode="cassette")
     observed = ObservingTransport(outer, context.requests)
     options = {**(connect_options or {}), **scenario.connect_options}
-    outcome, raw = asyncio.run(
-        run_scenario_async(
-            scenario,
-            lambda: connect(provider, transport=observed, retry=KIT_RETRY, **options),
-            args,
-            context,
-        )
+    outcome, raw = await run_scenario_async(
+        scenario,
+        lambda: connect(provider, transport=observed, retry=KIT_RETRY, **options),
+        args,
+        context,
     )
     return Replayed(
         outcome=outcome, raw=raw, args=args, requests=context.requests, transport=transport
@@ -502,6 +520,7 @@ __all__ = [
     "check_outcome",
     "gate_reason",
     "replay_cassette",
+    "replay_cassette_async",
     "replay_transport",
     "run_scenario_async",
 ]

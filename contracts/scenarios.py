@@ -27,9 +27,11 @@ scenario                        args
 ==============================  ==============================================================
 list_sessions_two_pages         ``page_size`` (int), ``query`` (SessionQuery fields, optional)
 list_sessions_three_pages       ``page_size`` (int, default 1), ``query`` (optional)
-list_sessions_each_filter       ``page_size`` (default 50), ``baseline_limit`` (default 100),
-                                ``queries`` (optional: filter name -> SessionQuery fields;
-                                a filter without one gets a query derived from the baseline)
+list_sessions_each_filter       ``baseline_limit`` (sessions in the unfiltered listing, one
+                                page, default 100), ``page_size`` and ``filter_limit``
+                                (of each filtered listing, defaults 50 and 100), ``queries``
+                                (optional: filter name -> SessionQuery fields; a filter
+                                without one gets a query derived from the baseline)
 get_session_completed           ``session_id``
 get_session_not_found           ``session_id``
 get_session_awkward_ids         none (the ids are the kit's: :data:`AWKWARD_IDS`)
@@ -503,13 +505,15 @@ class FilterRun:
 
 async def _each_filter(client: AsyncClient, args: Args) -> FilterRun:
     size = int(args.get("page_size", 50))
+    baseline_limit = int(args.get("baseline_limit", 100))
+    filter_limit = int(args.get("filter_limit", 100))
     declared = sorted(client.capabilities.filters, key=lambda f: f.value)
     given: Mapping[str, Any] = args.get("queries") or {}
     section("baseline")
     baseline = [
         s
         async for s in client.list_sessions(
-            page_size=size, limit=int(args.get("baseline_limit", 100))
+            page_size=min(baseline_limit, client.adapter.max_page_size), limit=baseline_limit
         )
     ]
     queries: dict[str, SessionQuery] = {}
@@ -531,7 +535,9 @@ async def _each_filter(client: AsyncClient, args: Args) -> FilterRun:
     results: dict[str, list[Session]] = {}
     for name, query in queries.items():
         section(f"filter:{name}")
-        results[name] = [s async for s in client.list_sessions(query, page_size=size)]
+        results[name] = [
+            s async for s in client.list_sessions(query, page_size=size, limit=filter_limit)
+        ]
     return FilterRun(
         declared=tuple(f.value for f in declared),
         baseline=baseline,
