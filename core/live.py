@@ -308,8 +308,10 @@ class LiveSessionBase(abc.ABC):
       (translate it and ``_emit`` the neutral events), and optionally
       ``_on_connected(conn, reconnected=...)`` (after a reconnect: resend what the vendor has
       not acknowledged), ``_classify(exc)`` (any other exception the connection raised ->
-      :class:`ConnectionClosed`; the default treats retryable ``ProviderError`` as a drop) and
-      ``_on_closed()`` (after a normal close: emit the ending, e.g. ``DoneEvent``);
+      :class:`ConnectionClosed`; the default treats retryable ``ProviderError`` as a drop),
+      ``_on_closed()`` (after a normal close: emit the ending, e.g. ``DoneEvent``) and
+      ``_safe_text(text)`` (redacts the vendor's secrets from an unexpected error's text (the
+      default keeps no text));
     * for a vendor with a read-back API: ``_read_back()`` (its view of the finished session),
       with ``_reads_back = True``; ``_live_status()``, ``_provider_status(status)`` and
       ``_session_data()`` where the vendor has its own words for what arrived.
