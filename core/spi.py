@@ -15,7 +15,8 @@ What is here, by job (the details are in each class's docstring and in
 * configuration: :func:`setting` (a config field with its environment variable), and
   :func:`build_config`;
 * HTTP: :class:`HttpClient` (``Adapter.make_http`` builds one), :class:`ErrorInfo`,
-  :data:`ErrorParser`, :class:`RetryPolicy`, :class:`StreamedResponse`, :func:`error_message`;
+  :data:`ErrorParser`, :class:`RetryPolicy`, :class:`StreamedResponse`, :func:`error_message`,
+  :func:`quote_segment` (every id put in a URL path);
 * reading payloads: :class:`Payload`, :func:`malformed`, :func:`parse_timestamp`;
 * pages: :class:`Page`, :data:`Cursor`, :func:`next_offset`, :func:`next_page_number`,
   :func:`next_url`;
@@ -49,6 +50,7 @@ from convoport.http import (
     RetryPolicy,
     StreamedResponse,
     error_message,
+    quote_segment,
 )
 from convoport.live import LiveSessionBase, merge_provider_options
 from convoport.pagination import Cursor, Page, next_offset, next_page_number, next_url
@@ -85,5 +87,6 @@ __all__ = [
     "next_page_number",
     "next_url",
     "parse_timestamp",
+    "quote_segment",
     "setting",
 ]
