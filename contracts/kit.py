@@ -79,6 +79,7 @@ from convoport.contracts.transport import ReplayTransport, json_diff
 from convoport.errors import ConvoportError
 from convoport.http import RetryPolicy
 from convoport.registry import get_registry
+from convoport.sandbox import EmulatorHarness
 
 #: Retries in kit runs: enough for the *_then_ok scenarios, no waiting between tries.
 KIT_RETRY = RetryPolicy(attempts=3, backoff_base=0.0, backoff_max=0.0, retry_after_cap=5.0)
@@ -446,11 +447,16 @@ async def replay_cassette_async(
 class EmulatorContract(ProviderContract):
     """Runs every declared scenario against the adapter's emulator harness (invariants)."""
 
-    def harness(self) -> Any:
+    def harness(self) -> EmulatorHarness:
         cls = self.adapter_class()
         if cls.emulator is None:
             pytest.skip(f"{self.provider} ships no emulator")
-        return load_object(cls.emulator)()
+        harness = load_object(cls.emulator)()
+        if not isinstance(harness, EmulatorHarness):
+            raise ContractViolation(
+                f"{cls.emulator} must subclass convoport.sandbox.EmulatorHarness"
+            )
+        return harness
 
     def run_scenario(self, scenario: Scenario) -> None:
         self.skip_undeclared(scenario)
@@ -491,21 +497,19 @@ class EmulatorContract(ProviderContract):
         assert client.provider == self.provider
 
 
-def apply_fault(harness: Any, scenario: Scenario, options: dict[str, Any]) -> str | None:
+def apply_fault(
+    harness: EmulatorHarness, scenario: Scenario, options: dict[str, Any]
+) -> str | None:
     """Sets up the emulator fault the scenario needs (``options`` gets bad credentials);
     returns why it cannot, or ``None``."""
     if scenario.faults is None:
         return None
     if scenario.faults == "bad_credentials":
-        bad = getattr(harness, "bad_credentials", None)
-        if bad is None:
-            return "the emulator cannot reject credentials"
-        options.update(bad())
+        options.update(harness.bad_credentials())
         return None
-    faults = getattr(harness, "faults", None)
-    if faults is None or not hasattr(faults, scenario.faults):
+    if not hasattr(harness.faults, scenario.faults):
         return f"the emulator cannot inject {scenario.faults}"
-    setattr(faults, scenario.faults, 1)
+    setattr(harness.faults, scenario.faults, 1)
     return None
 
 

@@ -69,6 +69,7 @@ from convoport.pagination import Cursor, Page
 
 if TYPE_CHECKING:
     from convoport.media import MediaSource
+    from convoport.sandbox import HarnessSettings
 
 
 def load_object(target: str) -> Any:
@@ -150,8 +151,9 @@ class Adapter:
     default_page_size: ClassVar[int] = 50
     max_page_size: ClassVar[int] = 100
     target_option: ClassVar[str | None] = None
-    #: ``"module:Class"`` of the emulator harness behind ``sandbox=True`` and the kit's
-    #: emulator mode (see :mod:`convoport.contracts.emulator`), or None.
+    #: ``"module:Class"`` of the emulator behind ``sandbox=True``, the kit's emulator mode
+    #: and ``convoport emulate``: a :class:`convoport.sandbox.EmulatorHarness` subclass
+    #: (its hooks are documented in :mod:`convoport.sandbox`), or None.
     emulator: ClassVar[str | None] = None
 
     #: Whether a listed ``Session`` carries everything ``_get_session`` would (its
@@ -190,16 +192,24 @@ class Adapter:
         )
 
     @classmethod
-    def _sandbox_options(cls) -> dict[str, Any]:
-        """Config options and ``transport`` that connect to a fresh in-process emulator,
-        seeded with demo data (from the ``emulator`` harness by default)."""
+    def _sandbox_options(cls, settings: HarnessSettings | None = None) -> dict[str, Any]:
+        """Config options and ``transport`` that connect to a fresh in-process emulator (the
+        ``emulator`` harness), seeded with demo data and sized and degraded by ``settings``
+        (default: the ``CONVOPORT_SANDBOX`` environment variable)."""
         from convoport.errors import ConfigError
+        from convoport.sandbox import EmulatorHarness, HarnessSettings
 
         if cls.emulator is None:
             raise ConfigError(
                 f"{cls.name} has no sandbox emulator", hint="connect without sandbox=True"
             )
-        harness = load_object(cls.emulator)()
+        harness_class = load_object(cls.emulator)
+        if not (isinstance(harness_class, type) and issubclass(harness_class, EmulatorHarness)):
+            raise ConfigError(
+                f"{cls.name}'s emulator {cls.emulator} is not an EmulatorHarness",
+                hint="subclass convoport.sandbox.EmulatorHarness in the emulator module",
+            )
+        harness = harness_class.from_settings(settings or HarnessSettings.from_env())
         return {**harness.connect_options(), "transport": harness.transport()}
 
     async def aclose(self) -> None:

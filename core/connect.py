@@ -16,6 +16,7 @@ from convoport.http import RetryPolicy
 from convoport.registry import get_registry
 
 if TYPE_CHECKING:
+    from convoport.sandbox import HarnessSettings
     from convoport.sync import SyncClient
 
 
@@ -70,7 +71,7 @@ def adapter_class(provider: str) -> type[Adapter]:
 def create_adapter(
     provider: str,
     *,
-    sandbox: bool = False,
+    sandbox: bool | HarnessSettings = False,
     transport: httpx.AsyncBaseTransport | None = None,
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,
@@ -91,13 +92,13 @@ def create_adapter(
             )
         options.setdefault(cls.target_option, target)
     if sandbox:
-        sandbox_options = cls._sandbox_options()
+        sandbox_options = cls._sandbox_options(None if isinstance(sandbox, bool) else sandbox)
         transport = transport or sandbox_options.pop("transport", None)
         for key, value in sandbox_options.items():
             options.setdefault(key, value)
     config = build_config(cls.config_class, options, provider=name, env=env)
     connect_options = ConnectOptions(
-        transport=transport, client=client, timeout=timeout, retry=retry, sandbox=sandbox
+        transport=transport, client=client, timeout=timeout, retry=retry, sandbox=bool(sandbox)
     )
     return cls(config, connect_options)
 
@@ -105,7 +106,7 @@ def create_adapter(
 def connect(
     provider: str,
     *,
-    sandbox: bool = False,
+    sandbox: bool | HarnessSettings = False,
     transport: httpx.AsyncBaseTransport | None = None,
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,
@@ -118,8 +119,10 @@ def connect(
     take one (``"local:./archive"``). Options come from keyword arguments (``api_key=...``),
     else from the environment variables the adapter's config documents, else a
     ``ConfigError`` names the missing variable. ``sandbox=True`` wires the adapter to its
-    in-process emulator, seeded with demo data (no account needed). ``transport``/``client``
-    inject the HTTP machinery; ``timeout`` is seconds; ``retry`` a :class:`RetryPolicy`.
+    in-process emulator, seeded with demo data (no account needed), sized and degraded by the
+    ``CONVOPORT_SANDBOX`` variable; ``sandbox=HarnessSettings(...)`` sets that explicitly.
+    ``transport``/``client`` inject the HTTP machinery; ``timeout`` is seconds; ``retry`` a
+    :class:`RetryPolicy`.
 
     No I/O happens here; use the client as ``async with connect(...) as client``.
     """
@@ -138,7 +141,7 @@ def connect(
 def connect_sync(
     provider: str,
     *,
-    sandbox: bool = False,
+    sandbox: bool | HarnessSettings = False,
     transport: httpx.AsyncBaseTransport | None = None,
     client: httpx.AsyncClient | None = None,
     timeout: float | None = None,

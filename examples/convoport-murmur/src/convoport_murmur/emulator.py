@@ -1,18 +1,18 @@
 """An in-process Murmur Notes emulator: seeded calls, cursor pagination, bearer auth, faults."""
 
+from collections.abc import Sequence
 from typing import Any
 
-import httpx
-from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
 
-from convoport.contracts.emulator import FaultMiddleware, Faults, emulator_transport
+from convoport.sandbox import EmulatorHarness
 
 TOKEN = "sandbox-token"
 STATES = ["ready", "ready", "transcribing", "ready", "failed", "recording", "ready"]
 WORDS = ["hello", "thanks", "for", "calling", "murmur", "how", "can", "we", "help", "today"]
+_KINDS = {401: "unauthorized", 404: "not_found"}
 
 
 def _seed() -> dict[str, dict[str, Any]]:
@@ -31,40 +31,37 @@ def _seed() -> dict[str, dict[str, Any]]:
     return calls
 
 
-def _error(status: int, kind: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"type": kind, "message": message}}, status_code=status)
+class MurmurEmulator(EmulatorHarness):
+    """The harness the kit, ``sandbox=True`` and ``convoport emulate murmur`` use: the hooks
+    of :class:`convoport.sandbox.EmulatorHarness` set for Murmur (bearer token, its error
+    envelope), and three routes."""
 
+    provider = "murmur"
+    base_url = "https://api.murmur.example"
+    sandbox_key = TOKEN
+    credential_option = "api_token"
+    credential_header = "authorization"
+    credential_scheme = "Bearer"
 
-class MurmurEmulator:
-    """The harness the kit and ``sandbox=True`` use."""
-
-    def __init__(self, *, faults: Faults | None = None) -> None:
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
         self.calls = _seed()
-        self.faults = faults or Faults()
-        app = Starlette(
-            routes=[
-                Route("/v1/calls", self._list),
-                Route("/v1/calls/{call_id}", self._get),
-                Route("/v1/calls/{call_id}/transcript", self._transcript),
-            ]
-        )
-        self.app = FaultMiddleware(
-            app,
-            self.faults,
-            error_body=lambda status, _: (
-                b'{"error": {"type": "unavailable", "message": "try again"}}',
-                "application/json",
-            ),
-        )
 
-    def transport(self) -> httpx.AsyncBaseTransport:
-        return emulator_transport(self.app)
+    def routes(self) -> Sequence[BaseRoute]:
+        return [
+            Route("/v1/calls", self._list),
+            Route("/v1/calls/{call_id}", self._get),
+            Route("/v1/calls/{call_id}/transcript", self._transcript),
+        ]
 
-    def connect_options(self) -> dict[str, Any]:
-        return {"api_token": TOKEN, "base_url": "https://api.murmur.example"}
+    def error_body(self, status: int, message: str, *, path: str = "", **extra: Any) -> Any:
+        return {"error": {"type": _KINDS.get(status, "unavailable"), "message": message}}
 
-    def bad_credentials(self) -> dict[str, Any]:
-        return {"api_token": "wrong-token"}
+    def auth_failure_message(self, presented: str | None) -> str:
+        return "invalid token"
+
+    def fault_message(self, status: int) -> str:
+        return "try again"
 
     def scenario_args(self, scenario: str) -> dict[str, Any] | None:
         ready = next(c for c in self.calls.values() if c["state"] == "ready")
@@ -79,12 +76,9 @@ class MurmurEmulator:
         }
         return args.get(scenario)
 
-    def _authorized(self, request: Request) -> bool:
-        return request.headers.get("authorization") == f"Bearer {TOKEN}"
-
     async def _list(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _error(401, "unauthorized", "invalid token")
+        if (denied := self.check_auth(request)) is not None:
+            return denied
         limit = int(request.query_params.get("limit", "20"))
         states = request.query_params.getlist("state")
         calls = [c for c in self.calls.values() if not states or c["state"] in states]
@@ -96,19 +90,19 @@ class MurmurEmulator:
         )
 
     async def _get(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _error(401, "unauthorized", "invalid token")
+        if (denied := self.check_auth(request)) is not None:
+            return denied
         call = self.calls.get(request.path_params["call_id"])
         if call is None:
-            return _error(404, "not_found", "no such call")
+            return self.error_response(404, "no such call")
         return JSONResponse(call)
 
     async def _transcript(self, request: Request) -> Response:
-        if not self._authorized(request):
-            return _error(401, "unauthorized", "invalid token")
+        if (denied := self.check_auth(request)) is not None:
+            return denied
         call_id = request.path_params["call_id"]
         if call_id not in self.calls:
-            return _error(404, "not_found", "no such call")
+            return self.error_response(404, "no such call")
         segments = [
             {
                 "speaker": "agent" if n % 2 == 0 else "caller",
