@@ -106,7 +106,7 @@ async def test_a_failing_session_is_recorded_and_the_rest_continue(tmp_path: Pat
     assert report.copied == len(finished(src.adapter)) - 1
     assert not report.ok
     async with connect(archive) as local:
-        entry = await local.adapter._ledger_entry(failed.ref)
+        entry = await as_archive(local.adapter)._ledger_entry(failed.ref)
         assert entry is not None
         assert entry.state == "failed"
         assert "vendor hiccup" in (entry.reason or "")
