@@ -10,7 +10,9 @@ What is here, by job (the details are in each class's docstring and in
 
 * the base classes and their options: :class:`Adapter` (primitives, class attributes,
   ``_session_for``), :class:`ArchiveAdapter` (the archive port), :class:`LiveSessionBase` (the
-  live handle), :class:`RecordingStream`, :class:`ConnectOptions`, the :data:`PRIMITIVES`
+  live handle, with :class:`ConnectionDropped`/:class:`ConnectionClosed` for its reconnect
+  loop and :class:`ReadBack` for a vendor's view of the ended session), :class:`ResultSink`,
+  :class:`RecordingStream`, :class:`ConnectOptions`, the :data:`PRIMITIVES`
   table;
 * configuration: :func:`setting` (a config field with its environment variable), and
   :func:`build_config`;
@@ -52,7 +54,14 @@ from convoport.http import (
     error_message,
     quote_segment,
 )
-from convoport.live import LiveSessionBase, merge_provider_options
+from convoport.live import (
+    ConnectionClosed,
+    ConnectionDropped,
+    LiveSessionBase,
+    ReadBack,
+    ResultSink,
+    merge_provider_options,
+)
 from convoport.pagination import Cursor, Page, next_offset, next_page_number, next_url
 from convoport.parsing import Payload, malformed, parse_timestamp
 from convoport.registry import AdapterRegistry, hookimpl
@@ -63,6 +72,8 @@ __all__ = [
     "AdapterRegistry",
     "ArchiveAdapter",
     "ConnectOptions",
+    "ConnectionClosed",
+    "ConnectionDropped",
     "Cursor",
     "ErrorInfo",
     "ErrorParser",
@@ -71,7 +82,9 @@ __all__ = [
     "LiveSessionBase",
     "Page",
     "Payload",
+    "ReadBack",
     "RecordingStream",
+    "ResultSink",
     "RetryPolicy",
     "SessionBundle",
     "StoredMedia",
