@@ -65,8 +65,10 @@ Responses
 ``headers`` (required, an object, may be empty)
     Only allow-listed headers (:data:`RESPONSE_HEADERS`), with lower-case names. Replay sends
     them as written (a ``content-type`` is not invented) and adds ``content-length`` when it is
-    missing; a ``content-length`` given here must match the bytes replay sends (JSON bodies are
-    sent compactly: ``json.dumps(value, separators=(",", ":"), ensure_ascii=False)``).
+    missing; a ``content-length`` given here is sent as is: equal to the bytes replay sends
+    (JSON bodies are sent compactly: ``json.dumps(value, separators=(",", ":"),
+    ensure_ascii=False)``), or larger for a body that ended early (the recorder keeps the
+    vendor's ``content-length`` only then: a download cut short mid-stream).
 ``body`` (required, ``null`` or a body object, not multipart)
 ``chunk_size`` (optional, a positive integer)
     Replay delivers the body in pieces of this many bytes (to exercise streaming readers).
@@ -182,6 +184,9 @@ ALLOWED_HEADERS = frozenset(
         "accept",
         "ratelimit",
         "ratelimit-policy",
+        "content-range",
+        "accept-ranges",
+        "etag",
     }
 )
 #: Header-name prefixes (lower case) a cassette may hold on requests and responses.

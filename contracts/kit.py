@@ -507,10 +507,14 @@ def apply_fault(
     if scenario.faults == "bad_credentials":
         options.update(harness.bad_credentials())
         return None
-    if not hasattr(harness.faults, scenario.faults):
-        return f"the emulator cannot inject {scenario.faults}"
-    setattr(harness.faults, scenario.faults, 1)
-    return None
+    # The harness's Faults first (rate_limit_next, fail_next), then a knob of the harness
+    # itself (expire_links_mid_download): an int, "how many next times".
+    holder: object
+    for holder in (harness.faults, harness):
+        if isinstance(getattr(holder, scenario.faults, None), int):
+            setattr(holder, scenario.faults, 1)
+            return None
+    return f"the emulator cannot inject {scenario.faults}"
 
 
 __all__ = [

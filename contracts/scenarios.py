@@ -640,8 +640,8 @@ def _check_summary(result: Summary, args: Args) -> None:
 
 def _check_participants(result: list[Participant], args: Args) -> None:
     assert result, "the session has no participants"
-    assert all(p.session_id == str(args["session_id"]) for p in result), "a participant of "
-    "another session"
+    others = [p.id for p in result if p.session_id != str(args["session_id"])]
+    assert not others, f"participants of another session: {others}"
     ids = [p.id for p in result]
     assert len(ids) == len(set(ids)), f"duplicate participants: {ids}"
     for p in result:

@@ -1039,9 +1039,17 @@ class RecordingTransport(httpx.AsyncBaseTransport):
                 classify_body(response_headers.get("content-type"), content, request=False),
                 self._redactor,
             )
+            headers = dict(stored_headers)
+            declared = response_headers.get("content-length", "")
+            if (
+                declared.isdigit()
+                and int(declared) > len(raw)
+                and "content-encoding" not in response_headers
+            ):
+                headers["content-length"] = declared  # the body ended early: keep it so
             exchange.response = RecordedResponse(
                 status=status,
-                headers=stored_headers,
+                headers=headers,
                 body=_response_body(body),
                 chunk_size=self._chunk_size if event_stream and content else None,
             )

@@ -2,7 +2,15 @@
 
 from typing import Any
 
-from convoport import Session, SessionStatus, Transcript, Utterance
+from convoport import (
+    ChatMessage,
+    Participant,
+    Recording,
+    Session,
+    SessionStatus,
+    Transcript,
+    Utterance,
+)
 from convoport.spi import Payload
 
 PROVIDER = "murmur"
@@ -56,4 +64,49 @@ def transcript_from_payload(data: Any) -> Transcript:
         language=payload.opt_string("language"),
         engine=PROVIDER,
         provider_data=dict(payload.data),
+    )
+
+
+def participant_from_payload(call_id: str, data: Any) -> Participant:
+    person = Payload(PROVIDER, data, "$")
+    return Participant(
+        id=person.string("id"),
+        session_id=call_id,
+        display_name=person.opt_string("name"),
+        role=person.opt_string("role"),
+        joined_at=person.opt_timestamp("joined_at"),
+        left_at=person.opt_timestamp("left_at"),
+        provider_data=dict(person.data),
+    )
+
+
+def message_from_payload(call_id: str, data: Any) -> ChatMessage:
+    message = Payload(PROVIDER, data, "$")
+    return ChatMessage(
+        id=message.string("id"),
+        session_id=call_id,
+        text=message.string("text"),
+        sent_at=message.opt_timestamp("sent_at"),
+        sender_id=message.opt_string("author_id"),
+        sender_name=message.opt_string("author_name"),
+        provider_data=dict(message.data),
+    )
+
+
+def recording_from_payload(call_id: str, data: Any) -> Recording:
+    """A recording; ``url`` is a pre-signed link on Murmur's media host, valid until
+    ``url_expires_at``."""
+    item = Payload(PROVIDER, data, "$")
+    duration_ms = item.opt_number("duration_ms")
+    size = item.opt_number("size")
+    return Recording(
+        id=item.string("id"),
+        session_id=call_id,
+        media_type=item.opt_string("content_type"),
+        filename=f"{item.string('id')}.wav",
+        duration=None if duration_ms is None else duration_ms / 1000,
+        size=None if size is None else int(size),
+        url=item.opt_string("url"),
+        expires_at=item.opt_timestamp("url_expires_at"),
+        provider_data=dict(item.data),
     )
