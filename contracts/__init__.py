@@ -6,12 +6,19 @@ classes every adapter passes, and the helpers vendor emulators share.
 * :mod:`convoport.contracts.scan` — the secret scan over cassettes;
 * :mod:`convoport.contracts.scenarios` — the named scenarios;
 * :mod:`convoport.contracts.kit` — ``CassetteContract`` and ``EmulatorContract``;
+* :mod:`convoport.contracts.record` — the recorder (``python -m convoport.contracts.record``);
 * :mod:`convoport.contracts.emulator` — fault injection, WAV generation, in-process transport.
 
-The kit classes import pytest; import them from test modules only.
+The kit classes import pytest; import them from test modules only. They load on first use
+(so ``convoport.contracts.scan`` and the cassette modules never need pytest), and type
+checkers see them through the ``TYPE_CHECKING`` import: ``from convoport.contracts import
+CassetteContract`` passes ``mypy --strict`` in a plugin's tests.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from convoport.contracts.kit import CassetteContract, EmulatorContract, ProviderContract
 
 __all__ = ["CassetteContract", "EmulatorContract", "ProviderContract"]
 
