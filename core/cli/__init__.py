@@ -11,7 +11,7 @@ Conventions every command follows:
 """
 
 # Importing a command module registers its commands on the group, one module a group.
-from convoport.cli import _commands as _commands
+from convoport.cli import _emulate as _emulate
 from convoport.cli import _live as _live
 from convoport.cli import _migrate as _migrate
 from convoport.cli import _recording as _recording

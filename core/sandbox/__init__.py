@@ -87,6 +87,8 @@ Building blocks
   WebSockets through httpx-ws; :func:`is_websocket_request`;
 * faults — :class:`Faults` (latency, 5xx, 429 with ``Retry-After``, dropped responses, dropped
   WebSockets), :class:`FaultMiddleware`, :class:`DroppedConnection`, :func:`send_json`;
+  over a real socket :class:`SocketDrops` turns a dropped response into a connection closed
+  mid-answer (:func:`quiet_dropped_connections` keeps those out of the server log);
 * audio — :func:`tone_pcm` and :func:`make_wav` generate real PCM/WAV; :func:`wav_info` and
   :class:`PcmFeed` read WAV with convoport's one WAV reader; :func:`channel_bytes`,
   :func:`seconds_of` and :func:`voiced_span` cut audio up;
@@ -114,6 +116,8 @@ from convoport.sandbox._faults import (
     ErrorBody,
     FaultMiddleware,
     Faults,
+    SocketDrops,
+    quiet_dropped_connections,
     send_json,
 )
 from convoport.sandbox._harness import EmulatorHarness
@@ -147,6 +151,7 @@ __all__ = [
     "NumberedPage",
     "PcmFeed",
     "SandboxClock",
+    "SocketDrops",
     "SpeechScript",
     "WavFormat",
     "channel_bytes",
@@ -156,6 +161,7 @@ __all__ = [
     "offset_link_page",
     "offset_total_page",
     "page_number_page",
+    "quiet_dropped_connections",
     "seconds_of",
     "send_json",
     "tone_pcm",

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 @attrs.define(kw_only=True)
@@ -143,6 +144,57 @@ class FaultMiddleware:
         await self.app(scope, receive, send)
 
 
+class SocketDrops:
+    """ASGI middleware for serving an emulator over a real socket (``convoport emulate``): a
+    :class:`DroppedConnection` raised before the response started sends a response head
+    promising a body (``content-length: 1``) and then aborts, so the server closes the
+    connection mid-response and the client sees a lost answer, as it does in-process
+    (``httpx.RemoteProtocolError``), not a 500. :func:`quiet_dropped_connections` keeps
+    the server's log free of these deliberate aborts."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except DroppedConnection:
+            if not started:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 200,
+                        "headers": [(b"content-length", b"1")],
+                    }
+                )
+            raise
+
+
+class _DropFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, DroppedConnection)
+
+
+def quiet_dropped_connections(logger: str = "uvicorn.error") -> None:
+    """Stops ``logger`` from printing the tracebacks of deliberate :class:`DroppedConnection`
+    aborts (other errors still print)."""
+    target = logging.getLogger(logger)
+    if not any(isinstance(f, _DropFilter) for f in target.filters):
+        target.addFilter(_DropFilter())
+
+
 async def send_json(
     send: Send, status: int, data: Any, headers: Mapping[str, str] | None = None
 ) -> None:
@@ -154,4 +206,12 @@ async def send_json(
     await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["DroppedConnection", "ErrorBody", "FaultMiddleware", "Faults", "send_json"]
+__all__ = [
+    "DroppedConnection",
+    "ErrorBody",
+    "FaultMiddleware",
+    "Faults",
+    "SocketDrops",
+    "quiet_dropped_connections",
+    "send_json",
+]

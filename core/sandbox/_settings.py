@@ -19,18 +19,24 @@ SANDBOX_ENV = "CONVOPORT_SANDBOX"
 
 def _rate(name: str) -> Callable[[Any, Any, float], None]:
     def check(_: Any, __: Any, value: float) -> None:
-        if not (isinstance(value, (int, float)) and 0.0 <= value <= 1.0):
+        if isinstance(value, bool) or not (isinstance(value, (int, float)) and 0 <= value <= 1):
             raise ConfigError(f"sandbox setting {name} must be between 0 and 1, got {value!r}")
 
     return check
 
 
-def _non_negative(name: str) -> Callable[[Any, Any, float | None], None]:
+def _non_negative(name: str, *, whole: bool = False) -> Callable[[Any, Any, float | None], None]:
+    kind = (int,) if whole else (int, float)
+    expected = "a whole number" if whole else "a number"
+
     def check(_: Any, __: Any, value: float | None) -> None:
-        if value is not None and not (
-            isinstance(value, (int, float)) and math.isfinite(value) and value >= 0
+        if value is not None and (
+            isinstance(value, bool)
+            or not isinstance(value, kind)
+            or not math.isfinite(value)
+            or value < 0
         ):
-            raise ConfigError(f"sandbox setting {name} must be a number >= 0, got {value!r}")
+            raise ConfigError(f"sandbox setting {name} must be {expected} >= 0, got {value!r}")
 
     return check
 
@@ -52,7 +58,9 @@ class HarnessSettings:
     The three fractions add up to at most 1. ``ConfigError`` on any bad value.
     """
 
-    sessions: int | None = attrs.field(default=None, validator=_non_negative("sessions"))
+    sessions: int | None = attrs.field(
+        default=None, validator=_non_negative("sessions", whole=True)
+    )
     seed: int | None = None
     latency_ms: float = attrs.field(default=0.0, validator=_non_negative("latency_ms"))
     error_rate: float = attrs.field(default=0.0, validator=_rate("error_rate"))
@@ -72,11 +80,6 @@ class HarnessSettings:
     }
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.sessions, bool) or (
-            self.sessions is not None and not isinstance(self.sessions, int)
-        ):
-            raise ConfigError(f"sandbox setting sessions must be a whole number >= 0, got "
-                              f"{self.sessions!r}")  # fmt: skip
         if self.seed is not None and (
             isinstance(self.seed, bool) or not isinstance(self.seed, int)
         ):
