@@ -71,15 +71,16 @@ import attrs
 import httpx
 
 from convoport.adapter import Adapter
-from convoport.adapters.illocution import translate, wire
-from convoport.adapters.illocution.live import IllocutionLiveSession, LiveTuning, wav_header_for
 from convoport.capabilities import Capabilities, Capability
 from convoport.config import setting
 from convoport.errors import ConfigError
-from convoport.http import ErrorInfo, HttpClient
+from convoport.http import HttpClient
 from convoport.live import IngestResult, LiveOptions, merge_provider_options
 from convoport.media import MediaSource
 from convoport.multipart import FilePart, MultipartWriter
+
+from . import translate, wire
+from .live import IllocutionLiveSession, LiveTuning, wav_header_for
 
 #: Read timeout for ``POST /analyze`` (processing time grows with the media's length).
 ANALYZE_TIMEOUT = httpx.Timeout(60.0, read=900.0)
@@ -134,7 +135,7 @@ class IllocutionConfig:
 
     api_key: str = setting(env="ILLOCUTION_API_KEY", secret=True, help="an Illocution API key")
     base_url: str = setting(
-        default="https://api.illocution.ai",
+        default=wire.DEFAULT_BASE_URL,
         env="ILLOCUTION_BASE_URL",
         help="the deployment's base URL",
     )
@@ -152,36 +153,13 @@ class IllocutionConfig:
     )
 
 
-def error_parser(response: httpx.Response, body: bytes) -> ErrorInfo:
-    """Illocution's (FastAPI) error bodies, with the route-specific meanings."""
-    message, details = translate.error_detail(body)
-    path = response.request.url.path
-    status = response.status_code
-    hint: str | None = None
-    if status == 404 and path.endswith(wire.START_PATH):
-        message = "live capture is not enabled on this deployment (ENABLE_LIVE_STREAMING)"
-        hint = (
-            "the server must run with ENABLE_LIVE_STREAMING=true; recordings can still be sent "
-            "with analyze()"
-        )
-    elif status == 409 and path.endswith("/events"):
-        message = "another consumer is attached to the event stream" + (
-            f" ({message})" if message else ""
-        )
-    elif status == 409 and path.endswith("/chunk"):
-        message = "chunk sequence conflict" + (f": {message}" if message else "")
-    elif status in (401, 403):
-        hint = "check ILLOCUTION_API_KEY (sent as the X-API-Key header)"
-    return ErrorInfo(message=message, details=details, hint=hint)
-
-
 class IllocutionAdapter(Adapter):
     """Illocution live capture and batch analysis (see the module docstring).
 
     No catalog and no recordings: Illocution has no read-back API.
     """
 
-    name = "illocution"
+    name = wire.PROVIDER
     display_name = "Illocution live capture"
     capabilities = Capabilities(ports={Capability.LIVE_INGEST, Capability.BATCH_INGEST})
     config_class = IllocutionConfig
@@ -191,8 +169,8 @@ class IllocutionAdapter(Adapter):
         super().__init__(config, options)
         self.http: HttpClient = self.make_http(
             base_url=config.base_url,
-            credentials={"X-API-Key": config.api_key},
-            error_parser=error_parser,
+            credentials={wire.KEY_HEADER: config.api_key},
+            error_parser=translate.error_info_from_wire,
         )
         #: Clock (monotonic seconds), sleep and keepalive poll interval of live sessions;
         #: tests replace them.
@@ -246,7 +224,7 @@ class IllocutionAdapter(Adapter):
         data = await self.http.json(
             "POST", wire.START_PATH, json=self.start_body(options, ttl), retry=False
         )
-        start = translate.live_start(data)
+        start = translate.live_start_from_wire(data)
         handle = IllocutionLiveSession(
             http=self.http, start=start, options=options, ttl=ttl, tuning=self._tuning()
         )
@@ -295,7 +273,7 @@ class IllocutionAdapter(Adapter):
             retry=False,
             timeout=ANALYZE_TIMEOUT,
         )
-        return translate.analysis_result(
+        return translate.analysis_from_wire(
             self.http.parse_json(response), bytes_sent=body.sent - len(prefix)
         )
 
@@ -313,4 +291,4 @@ async def _prepend(first: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[by
         yield chunk
 
 
-__all__ = ["IllocutionAdapter", "IllocutionConfig", "error_parser"]
+__all__ = ["IllocutionAdapter", "IllocutionConfig"]

@@ -47,7 +47,6 @@ import attrs
 import httpx
 from httpx_sse import SSEError
 
-from convoport.adapters.illocution import sse, translate, wire
 from convoport.errors import (
     Conflict,
     ConvoportError,
@@ -69,6 +68,9 @@ from convoport.live import (
 )
 from convoport.media import wav_header
 from convoport.model import JSONDict, SessionStatus
+from convoport.sse import live_events
+
+from . import translate, wire
 
 logger = logging.getLogger("convoport.adapters.illocution")
 
@@ -198,7 +200,9 @@ class IllocutionLiveSession(LiveSessionBase):
 
     async def _receive(self, conn: StreamedResponse) -> AsyncGenerator[LiveEvent, None]:
         """The stream's neutral events, up to ``done`` or a fatal ``error``."""
-        async for event in sse.neutral_events(conn.response, session_id=self.session_id):
+        async for event in live_events(
+            conn.response, translate.sse_translator(self.session_id), provider=wire.PROVIDER
+        ):
             yield event
             if isinstance(event, DoneEvent) or (isinstance(event, ErrorEvent) and event.fatal):
                 return
@@ -357,7 +361,7 @@ class IllocutionLiveSession(LiveSessionBase):
                     maybe_stored = True
                 await self._tuning.sleep(self._backoff(attempt, exc))
                 continue
-            ack = translate.chunk_ack(self._http.parse_json(response))
+            ack = translate.chunk_ack_from_wire(self._http.parse_json(response))
             self.next_chunk_seq = ack.next_chunk_seq if ack.next_chunk_seq is not None else seq + 1
             self._chunk_done(ack.expires_at)
             return
@@ -456,7 +460,7 @@ class IllocutionLiveSession(LiveSessionBase):
     async def _keepalive_now(self) -> None:
         data = await self._control("keepalive")
         self.keepalives_sent += 1
-        self._touch(translate.control_expiry(data))
+        self._touch(translate.expiry_from_wire(data))
 
     async def _control(self, action: str, *, conflict_ok_on_retry: bool = False) -> Any:
         attempt = 0

@@ -22,9 +22,11 @@ from datetime import datetime
 from typing import Any
 
 import attrs
+import httpx
+from httpx_sse import ServerSentEvent
 
-from convoport.adapters.illocution import wire
-from convoport.http import error_message
+from convoport import sse
+from convoport.http import ErrorInfo, error_message
 from convoport.live import (
     DoneEvent,
     ErrorEvent,
@@ -39,7 +41,9 @@ from convoport.live import (
 from convoport.model import Session, SessionStatus, Summary, Transcript, Utterance
 from convoport.parsing import Payload
 
-PROVIDER = "illocution"
+from . import wire
+
+PROVIDER = wire.PROVIDER
 
 
 # -- small normalisers ---------------------------------------------------------------------
@@ -129,7 +133,7 @@ def summary_markdown(data: Mapping[str, Any]) -> str:
     return "\n\n".join(blocks)
 
 
-def summary(session_id: str, data: Any, *, provider: str = PROVIDER) -> Summary:
+def summary_from_wire(session_id: str, data: Any, *, provider: str = PROVIDER) -> Summary:
     """A ConversationSummary (also the ``summary_update`` data) as a neutral ``Summary``.
     ``conversation_quality`` becomes the rating."""
     p = Payload(provider, data, "$summary")
@@ -145,7 +149,7 @@ def summary(session_id: str, data: Any, *, provider: str = PROVIDER) -> Summary:
 # -- utterances ----------------------------------------------------------------------------
 
 
-def utterance(data: Any, *, path: str = "$", provider: str = PROVIDER) -> Utterance:
+def utterance_from_wire(data: Any, *, path: str = "$", provider: str = PROVIDER) -> Utterance:
     """A ``final_transcript`` payload or a ``TimelineEntry`` as an ``Utterance`` (seconds)."""
     p = Payload(provider, data, path)
     start = p.opt_number("t_start")
@@ -169,7 +173,9 @@ def utterance(data: Any, *, path: str = "$", provider: str = PROVIDER) -> Uttera
 # -- SSE events ----------------------------------------------------------------------------
 
 
-def event(name: str, data: Any, *, session_id: str, provider: str = PROVIDER) -> LiveEvent:
+def event_from_wire(
+    name: str, data: Any, *, session_id: str, provider: str = PROVIDER
+) -> LiveEvent:
     """One SSE event (name and parsed ``data``) as a neutral event.
 
     ``status`` -> StatusEvent, ``partial_transcript`` -> PartialTranscript,
@@ -206,11 +212,12 @@ def event(name: str, data: Any, *, session_id: str, provider: str = PROVIDER) ->
         )
     if name == "final_transcript":
         return FinalUtterance(
-            utterance=utterance(data, path=path, provider=provider), provider_data=dict(data)
+            utterance=utterance_from_wire(data, path=path, provider=provider),
+            provider_data=dict(data),
         )
     if name == "summary_update":
         return SummaryEvent(
-            summary=summary(session_id, data, provider=provider), provider_data=dict(data)
+            summary=summary_from_wire(session_id, data, provider=provider), provider_data=dict(data)
         )
     if name == "error":
         p = Payload(provider, data, path)
@@ -249,7 +256,7 @@ class LiveStart:
     raw: dict[str, Any]
 
 
-def live_start(data: Any, *, provider: str = PROVIDER) -> LiveStart:
+def live_start_from_wire(data: Any, *, provider: str = PROVIDER) -> LiveStart:
     p = Payload(provider, data, "$start")
     sid = p.string("session_id")
     return LiveStart(
@@ -275,7 +282,7 @@ class ChunkAck:
     expires_at: datetime | None
 
 
-def chunk_ack(data: Any, *, provider: str = PROVIDER) -> ChunkAck:
+def chunk_ack_from_wire(data: Any, *, provider: str = PROVIDER) -> ChunkAck:
     if data is None:
         return ChunkAck(next_chunk_seq=None, received_bytes=None, expires_at=None)
     p = Payload(provider, data, "$chunk")
@@ -286,7 +293,7 @@ def chunk_ack(data: Any, *, provider: str = PROVIDER) -> ChunkAck:
     )
 
 
-def control_expiry(data: Any, *, provider: str = PROVIDER) -> datetime | None:
+def expiry_from_wire(data: Any, *, provider: str = PROVIDER) -> datetime | None:
     """The new ``expires_at`` a control answer echoes, if any."""
     if not isinstance(data, Mapping):
         return None
@@ -365,7 +372,7 @@ def analysis_extras(data: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def analysis_result(data: Any, *, bytes_sent: int, provider: str = PROVIDER) -> IngestResult:
+def analysis_from_wire(data: Any, *, bytes_sent: int, provider: str = PROVIDER) -> IngestResult:
     """``POST /analyze``'s AnalysisResponse as an ``IngestResult``: a COMPLETED session whose
     id is the ``conversation_id``, the timeline as the transcript, the summary, and the
     extras (insights, moments, transitions, segmentation, ...) in the session's
@@ -373,7 +380,8 @@ def analysis_result(data: Any, *, bytes_sent: int, provider: str = PROVIDER) -> 
     p = Payload(provider, data, "$")
     cid = p.string("conversation_id")
     utterances = [
-        utterance(entry.data, path=entry.path, provider=provider) for entry in p.objects("timeline")
+        utterance_from_wire(entry.data, path=entry.path, provider=provider)
+        for entry in p.objects("timeline")
     ]
     ends = [u.end for u in utterances if u.end is not None]
     session = Session(
@@ -385,29 +393,72 @@ def analysis_result(data: Any, *, bytes_sent: int, provider: str = PROVIDER) -> 
         provider_data=analysis_extras(p.data),
     )
     transcript = Transcript(session_id=cid, utterances=tuple(utterances), engine=provider)
-    summary_obj = summary(cid, p.raw("summary"), provider=provider) if p.has("summary") else None
+    summary_obj = (
+        summary_from_wire(cid, p.raw("summary"), provider=provider) if p.has("summary") else None
+    )
     return IngestResult(
         session=session, transcript=transcript, summary=summary_obj, bytes_sent=bytes_sent
     )
+
+
+def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo:
+    """Illocution's (FastAPI) error bodies, with the route-specific meanings."""
+    message, details = error_detail(body)
+    path = response.request.url.path
+    status = response.status_code
+    hint: str | None = None
+    if status == 404 and path.endswith(wire.START_PATH):
+        message = "live capture is not enabled on this deployment (ENABLE_LIVE_STREAMING)"
+        hint = (
+            "the server must run with ENABLE_LIVE_STREAMING=true; recordings can still be sent "
+            "with analyze()"
+        )
+    elif status == 409 and path.endswith("/events"):
+        message = "another consumer is attached to the event stream" + (
+            f" ({message})" if message else ""
+        )
+    elif status == 409 and path.endswith("/chunk"):
+        message = "chunk sequence conflict" + (f": {message}" if message else "")
+    elif status in (401, 403):
+        hint = f"check ILLOCUTION_API_KEY (sent as the {wire.KEY_HEADER} header)"
+    return ErrorInfo(message=message, details=details, hint=hint)
+
+
+def sse_translator(session_id: str) -> sse.Translate:
+    """How :mod:`convoport.sse` turns each event of a live session's stream into a neutral
+    event (framing, JSON limits and the non-fatal ``malformed_event`` are core's)."""
+
+    def translate_one(name: str, data: object) -> LiveEvent:
+        return event_from_wire(name, data, session_id=session_id)
+
+    return translate_one
+
+
+def event_from_sse(event: ServerSentEvent, *, session_id: str) -> LiveEvent:
+    """One dispatched SSE event as a neutral event (never raises for vendor data)."""
+    return sse.to_event(event, sse_translator(session_id), provider=PROVIDER)
 
 
 __all__ = [
     "ChunkAck",
     "LiveStart",
     "analysis_extras",
-    "analysis_result",
-    "chunk_ack",
+    "analysis_from_wire",
+    "chunk_ack_from_wire",
     "confidence",
-    "control_expiry",
     "emotion_scores",
     "error_detail",
-    "event",
-    "live_start",
+    "error_info_from_wire",
+    "event_from_sse",
+    "event_from_wire",
+    "expiry_from_wire",
+    "live_start_from_wire",
     "ms_to_seconds",
     "normalise_extra",
     "parse_data",
-    "summary",
+    "sse_translator",
+    "summary_from_wire",
     "summary_markdown",
     "unify_speaker",
-    "utterance",
+    "utterance_from_wire",
 ]

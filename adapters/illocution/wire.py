@@ -16,10 +16,15 @@ Units: ``t_start``/``t_end`` and segmentation timestamps are **seconds**; ``star
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypedDict
+from typing import Any, Final, Literal, TypedDict
 
 from convoport.http import quote_segment
 from convoport.model import SessionStatus
+
+PROVIDER: Final = "illocution"
+DEFAULT_BASE_URL: Final = "https://api.illocution.ai"
+#: The credential header (the key is also accepted as ``?api_key=``; convoport sends the header).
+KEY_HEADER: Final = "X-API-Key"
 
 #: The documented live session lifetime bounds and default, in seconds.
 TTL_MIN = 60
@@ -278,8 +283,11 @@ class HTTPValidationErrorItem(TypedDict, total=False):
 __all__ = [
     "ANALYZE_PATH",
     "CHUNK_SIZE_DEFAULT",
+    "DEFAULT_BASE_URL",
+    "KEY_HEADER",
     "PASSTHROUGH_EVENTS",
     "PHASE_STATUS",
+    "PROVIDER",
     "START_PATH",
     "SUMMARY_SECTIONS",
     "TTL_DEFAULT",

@@ -13,7 +13,7 @@ from httpx_sse import ServerSentEvent
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convoport.adapters.illocution.sse import neutral_events, to_neutral
+from convoport.adapters.illocution import translate
 from convoport.live import (
     DoneEvent,
     ErrorEvent,
@@ -23,6 +23,7 @@ from convoport.live import (
     SummaryEvent,
     VendorEvent,
 )
+from convoport.sse import live_events
 
 SID = "live_1"
 
@@ -47,7 +48,12 @@ async def _events(pieces: list[bytes]) -> list[LiveEvent]:
         httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client,
         client.stream("GET", "https://api.illocution.ai/analyze/live/live_1/events") as response,
     ):
-        return [e async for e in neutral_events(response, session_id=SID)]
+        return [
+            e
+            async for e in live_events(
+                response, translate.sse_translator(SID), provider="illocution"
+            )
+        ]
 
 
 def _split(data: bytes, cuts: list[int]) -> list[bytes]:
@@ -103,7 +109,9 @@ def test_a_byte_at_a_time_gives_the_same_events() -> None:
 
 
 def test_data_that_is_not_json_is_a_non_fatal_error() -> None:
-    event = to_neutral(ServerSentEvent(event="final_transcript", data="{oops"), session_id=SID)
+    event = translate.event_from_sse(
+        ServerSentEvent(event="final_transcript", data="{oops"), session_id=SID
+    )
     assert isinstance(event, ErrorEvent)
     assert (event.code, event.fatal) == ("malformed_event", False)
     assert event.provider_data == {"event": "final_transcript", "data": "{oops"}
@@ -165,7 +173,7 @@ def test_splits_never_change_the_events(
     split = asyncio.run(_events(_split(data, cuts)))
     assert split == whole
     expected = [
-        to_neutral(ServerSentEvent(event=name, data=payload), session_id=SID)
+        translate.event_from_sse(ServerSentEvent(event=name, data=payload), session_id=SID)
         for name, payload in expected_raw
     ]
     assert whole == expected

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from convoport.adapters.illocution import translate
-from convoport.adapters.illocution.adapter import IllocutionAdapter, error_parser
+from convoport.adapters.illocution.adapter import IllocutionAdapter
 from convoport.adapters.illocution.live import wav_header_for
 from convoport.errors import ConfigError, MalformedResponse
 from convoport.live import (
@@ -32,7 +32,7 @@ SID = "live_6a0a64c0"
 
 
 def ev(name: str, data: Any) -> Any:
-    return translate.event(name, data, session_id=SID)
+    return translate.event_from_wire(name, data, session_id=SID)
 
 
 # -- normalisers -----------------------------------------------------------------------------
@@ -257,7 +257,7 @@ def test_live_start_every_field() -> None:
         "expires_at": "2025-11-08T18:12:04.991Z",
         "status": "waiting_media",
     }
-    start = translate.live_start(data)
+    start = translate.live_start_from_wire(data)
     assert start.session_id == SID
     assert start.conversation_id == "liveconv_353cee7a"
     assert start.chunk_endpoint == data["chunk_endpoint"]
@@ -268,7 +268,7 @@ def test_live_start_every_field() -> None:
 
 
 def test_live_start_openapi_shape_falls_back_to_documented_paths() -> None:
-    start = translate.live_start({"session_id": "s1", "status": "waiting_media"})
+    start = translate.live_start_from_wire({"session_id": "s1", "status": "waiting_media"})
     assert start.conversation_id is None
     assert start.chunk_endpoint == "/analyze/live/s1/chunk"
     assert start.events_endpoint == "/analyze/live/s1/events"
@@ -279,18 +279,18 @@ def test_live_start_openapi_shape_falls_back_to_documented_paths() -> None:
 
 def test_live_start_without_session_id_is_malformed() -> None:
     with pytest.raises(MalformedResponse, match="session_id"):
-        translate.live_start({"status": "waiting_media"})
+        translate.live_start_from_wire({"status": "waiting_media"})
 
 
 def test_chunk_ack_and_control_expiry() -> None:
-    ack = translate.chunk_ack({"received_bytes": 65536, "next_chunk_seq": 4})
+    ack = translate.chunk_ack_from_wire({"received_bytes": 65536, "next_chunk_seq": 4})
     assert (ack.next_chunk_seq, ack.received_bytes, ack.expires_at) == (4, 65536, None)
-    assert translate.chunk_ack(None).next_chunk_seq is None
-    assert translate.control_expiry({"status": "ok"}) is None
-    assert translate.control_expiry({"expires_at": "2025-11-08T18:12:04Z"}) == datetime(
+    assert translate.chunk_ack_from_wire(None).next_chunk_seq is None
+    assert translate.expiry_from_wire({"status": "ok"}) is None
+    assert translate.expiry_from_wire({"expires_at": "2025-11-08T18:12:04Z"}) == datetime(
         2025, 11, 8, 18, 12, 4, tzinfo=UTC
     )
-    assert translate.control_expiry(None) is None
+    assert translate.expiry_from_wire(None) is None
 
 
 # -- errors ----------------------------------------------------------------------------------
@@ -334,22 +334,30 @@ def _response(status: int, path: str, body: dict[str, Any]) -> tuple[httpx.Respo
 
 
 def test_error_parser_live_routes_missing() -> None:
-    info = error_parser(*_response(404, "/analyze/live/start", {"detail": "Not Found"}))
+    info = translate.error_info_from_wire(
+        *_response(404, "/analyze/live/start", {"detail": "Not Found"})
+    )
     assert info.message == "live capture is not enabled on this deployment (ENABLE_LIVE_STREAMING)"
     assert info.hint is not None
     assert "ENABLE_LIVE_STREAMING=true" in info.hint
 
 
 def test_error_parser_tells_the_two_409s_apart() -> None:
-    events = error_parser(*_response(409, "/analyze/live/s/events", {"detail": "busy"}))
-    chunk = error_parser(*_response(409, "/analyze/live/s/chunk", {"detail": "expected 4"}))
+    events = translate.error_info_from_wire(
+        *_response(409, "/analyze/live/s/events", {"detail": "busy"})
+    )
+    chunk = translate.error_info_from_wire(
+        *_response(409, "/analyze/live/s/chunk", {"detail": "expected 4"})
+    )
     assert events.message == "another consumer is attached to the event stream (busy)"
     assert chunk.message == "chunk sequence conflict: expected 4"
     assert chunk.details["expected_chunk_seq"] == 4
 
 
 def test_error_parser_auth_hint() -> None:
-    info = error_parser(*_response(401, "/analyze", {"detail": "Invalid or missing API key"}))
+    info = translate.error_info_from_wire(
+        *_response(401, "/analyze", {"detail": "Invalid or missing API key"})
+    )
     assert info.message == "Invalid or missing API key"
     assert info.hint is not None
     assert "ILLOCUTION_API_KEY" in info.hint
@@ -377,7 +385,7 @@ ANALYSIS = {
 
 
 def test_analysis_result() -> None:
-    result = translate.analysis_result(ANALYSIS, bytes_sent=1234)
+    result = translate.analysis_from_wire(ANALYSIS, bytes_sent=1234)
     session = result.session
     assert (session.provider, session.id, session.status) == (
         "illocution",
@@ -408,7 +416,7 @@ def test_analysis_result() -> None:
 
 def test_analysis_without_conversation_id_is_malformed() -> None:
     with pytest.raises(MalformedResponse, match="conversation_id"):
-        translate.analysis_result({"timeline": []}, bytes_sent=0)
+        translate.analysis_from_wire({"timeline": []}, bytes_sent=0)
 
 
 # -- request builders ----------------------------------------------------------------------
