@@ -35,9 +35,11 @@ primitive                              capability             returns
 Hooks with defaults: ``_sandbox_options(cls)`` (the options that wire the adapter to its
 in-process emulator), ``aclose()``. Class attributes: see :class:`Adapter`.
 
-Vendor-only operations (no neutral meaning) are public methods of the adapter class, named as
-the vendor names the operation (Gladia's ``update_post_session_metadata``) and listed in the
-adapter module's docstring under "Extensions"; users reach them as ``client.adapter.<name>``.
+Vendor-only operations (no neutral meaning) are public methods of the adapter class named
+``ex_<operation>`` as the vendor names the operation (Libcloud's convention; Gladia's
+``ex_update_post_session_metadata``), listed in the adapter module's docstring under
+"Extensions"; users reach them as ``client.adapter.ex_<operation>(...)``. Every other public
+name of an adapter class is the base class's.
 """
 
 from __future__ import annotations

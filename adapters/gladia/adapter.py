@@ -15,8 +15,8 @@ Behaviour worth knowing:
   answers 403): the job must be done or errored first.
 * Neutral statuses ACTIVE and CANCELLED have no Gladia word: a query for only those lists
   nothing, without a request.
-* Extension: :meth:`GladiaAdapter.update_post_session_metadata` (``PATCH /v2/live/{id}``),
-  reachable as ``client.adapter.update_post_session_metadata(...)``.
+* Extension: :meth:`GladiaAdapter.ex_update_post_session_metadata` (``PATCH /v2/live/{id}``),
+  reachable as ``client.adapter.ex_update_post_session_metadata(...)``.
 * Live ingest: see :mod:`convoport.adapters.gladia.live`.
 """
 
@@ -127,17 +127,13 @@ class GladiaAdapter(Adapter):
         self.http = self.make_http(
             base_url=config.base_url,
             credentials={wire.KEY_HEADER: config.api_key},
-            error_parser=self._parse_error,
+            error_parser=translate.error_info_from_wire,
         )
 
     async def aclose(self) -> None:
         await self.http.aclose()
 
     # -- errors ---------------------------------------------------------------------------
-
-    @staticmethod
-    def _parse_error(response: httpx.Response, body: bytes) -> ErrorInfo | None:
-        return translate.error_info(response.status_code, response.request.method, body)
 
     @staticmethod
     def _job_path(session_id: str, suffix: str = "") -> str:
@@ -147,7 +143,7 @@ class GladiaAdapter(Adapter):
         """An error parser that puts ``what`` (e.g. "session abc has no audio") in a 404."""
 
         def parse(response: httpx.Response, body: bytes) -> ErrorInfo | None:
-            info = self._parse_error(response, body) or ErrorInfo()
+            info = translate.error_info_from_wire(response, body) or ErrorInfo()
             if response.status_code == 404:
                 vendor = f" (gladia: {info.message})" if info.message else ""
                 return attrs.evolve(info, message=f"{what}{vendor}")
@@ -197,7 +193,9 @@ class GladiaAdapter(Adapter):
             error_parser=self._naming(f"session {session_id} not found"),
         )
 
-    async def update_post_session_metadata(self, session_id: str, metadata: dict[str, Any]) -> None:
+    async def ex_update_post_session_metadata(
+        self, session_id: str, metadata: dict[str, Any]
+    ) -> None:
         """Attaches "post session metadata" to a job (``PATCH /v2/live/{id}``, 204).
 
         Gladia documents it as a debugging aid; it shows up as the job's

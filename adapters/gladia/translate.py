@@ -32,6 +32,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
+
 from convoport.errors import ConfigError, Conflict, MalformedResponse
 from convoport.http import ErrorInfo
 from convoport.live import (
@@ -304,9 +306,12 @@ def init_from_wire(data: Any) -> tuple[str, str, datetime | None]:
 # -- errors -------------------------------------------------------------------------------
 
 
-def error_info(status: int, method: str, body: bytes) -> ErrorInfo | None:
-    """Reads Gladia's error envelope (``message``, ``request_id``, ``statusCode``,
-    ``validation_errors``). A 403 on DELETE is a ``Conflict``: the job is not deletable yet."""
+def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo | None:
+    """The error hook: reads Gladia's error envelope (``message``, ``request_id``,
+    ``statusCode``, ``validation_errors``). A 403 on DELETE is a ``Conflict``: the job is not
+    deletable yet."""
+    status = response.status_code
+    method = response.request.method
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -585,7 +590,7 @@ def _ack_events(p: Payload, kind: str, raw: dict[str, Any]) -> list[LiveEvent]:
 __all__ = [
     "DELETE_CONFLICT_HINT",
     "PATCH_TOO_LARGE_HINT",
-    "error_info",
+    "error_info_from_wire",
     "format_timestamp",
     "init_from_wire",
     "list_page_from_wire",

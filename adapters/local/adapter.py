@@ -39,8 +39,8 @@ at a time), ``list_transcripts(session)`` (every transcript, original first), ``
 
 Extensions (``client.adapter.<name>``):
 
-* ``await ledger() -> list[LedgerEntry]``: the migration ledger;
-* ``await raw_payload(session) -> dict``: the vendor's raw session payload as archived.
+* ``await ex_ledger() -> list[LedgerEntry]``: the migration ledger;
+* ``await ex_raw_payload(session) -> dict``: the vendor's raw session payload as archived.
 """
 
 from __future__ import annotations
@@ -475,7 +475,7 @@ class LocalAdapter(ArchiveAdapter):
             raise self._missing(session_id)
         return rows
 
-    async def raw_payload(self, session: str | SessionRef) -> JSONDict:
+    async def ex_raw_payload(self, session: str | SessionRef) -> JSONDict:
         """The vendor's raw payload for an archived session, as the migration stored it."""
         ref = str(session)
         raw = await self._db(lambda c: c.raw_payload(ref))
@@ -483,7 +483,7 @@ class LocalAdapter(ArchiveAdapter):
             raise self._missing(ref)
         return raw
 
-    async def ledger(self) -> list[LedgerEntry]:
+    async def ex_ledger(self) -> list[LedgerEntry]:
         """Every migration ledger entry, ordered by source reference."""
         return await self._db(lambda c: c.ledger())
 

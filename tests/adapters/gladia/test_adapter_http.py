@@ -198,11 +198,11 @@ async def test_patch_post_session_metadata() -> None:
     c, rec = client(handler)
     async with c:
         adapter = _adapter(c)
-        await adapter.update_post_session_metadata(JOB_ID, {"note": "ok"})
+        await adapter.ex_update_post_session_metadata(JOB_ID, {"note": "ok"})
         with pytest.raises(InvalidRequest) as info:
-            await adapter.update_post_session_metadata(JOB_ID, {"blob": "x" * 200})
+            await adapter.ex_update_post_session_metadata(JOB_ID, {"blob": "x" * 200})
         with pytest.raises(ConfigError):
-            await adapter.update_post_session_metadata(JOB_ID, ["x"])  # type: ignore[arg-type]
+            await adapter.ex_update_post_session_metadata(JOB_ID, ["x"])  # type: ignore[arg-type]
     assert rec.requests[0].method == "PATCH"
     assert json.loads(rec.requests[0].content) == {"note": "ok"}
     assert len(rec.requests) == 2  # 413 is not retried

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+import httpx
 import pytest
 
 from convoport.adapters.gladia import translate, wire
@@ -269,6 +270,11 @@ def test_init_response() -> None:
         translate.init_from_wire({"id": JOB_ID, "url": "ftp://x"})
 
 
+def _error(status: int, method: str, body: bytes) -> Any:
+    request = httpx.Request(method, "https://api.gladia.io/v2/live")
+    return translate.error_info_from_wire(httpx.Response(status, request=request), body)
+
+
 def _body(**fields: Any) -> bytes:
     return json.dumps(
         {"timestamp": "t", "path": "/v2/live", "request_id": "G-1", "statusCode": 400, **fields}
@@ -276,7 +282,7 @@ def _body(**fields: Any) -> bytes:
 
 
 def test_error_info_joins_validation_errors() -> None:
-    info = translate.error_info(
+    info = _error(
         400, "POST", _body(message="Bad", validation_errors=["a must be x", "b must be y"])
     )
     assert info is not None
@@ -287,31 +293,31 @@ def test_error_info_joins_validation_errors() -> None:
 
 
 def test_error_info_validation_errors_on_any_4xx_but_not_5xx() -> None:
-    info = translate.error_info(422, "POST", _body(message="Bad", validation_errors=["x"]))
+    info = _error(422, "POST", _body(message="Bad", validation_errors=["x"]))
     assert info is not None
     assert info.message == "Bad: x"
-    info = translate.error_info(500, "GET", _body(message="Oops", validation_errors=["x"]))
+    info = _error(500, "GET", _body(message="Oops", validation_errors=["x"]))
     assert info is not None
     assert info.message == "Oops"
 
 
 def test_error_info_403_on_delete_is_conflict() -> None:
-    info = translate.error_info(403, "DELETE", _body(message="not deletable"))
+    info = _error(403, "DELETE", _body(message="not deletable"))
     assert info is not None
     assert info.error_class is Conflict
     assert info.hint == "the job must be done or errored before it can be deleted"
-    other = translate.error_info(403, "GET", _body(message="no"))
+    other = _error(403, "GET", _body(message="no"))
     assert other is not None
     assert other.error_class is None
 
 
 def test_error_info_413_hint_and_unreadable_bodies() -> None:
-    info = translate.error_info(413, "PATCH", _body(message="too big"))
+    info = _error(413, "PATCH", _body(message="too big"))
     assert info is not None
     assert info.hint is not None
     assert "100 kB" in info.hint
-    assert translate.error_info(500, "GET", b"<html>") is None
-    assert translate.error_info(500, "GET", b"[1]") is None
+    assert _error(500, "GET", b"<html>") is None
+    assert _error(500, "GET", b"[1]") is None
 
 
 # -- list query ---------------------------------------------------------------------------

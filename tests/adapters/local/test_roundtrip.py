@@ -46,7 +46,7 @@ async def test_round_trip_through_a_new_connection(
             assert got_bytes == data[recording.id]
         local = client.adapter
         assert isinstance(local, LocalAdapter)
-        assert await local.raw_payload("gladia:abc") == session.provider_data
+        assert await local.ex_raw_payload("gladia:abc") == session.provider_data
         assert await local.list_transcripts("gladia:abc") == list(bundle.transcripts)
         entry = await local._ledger_entry(session.ref)
         assert entry is not None

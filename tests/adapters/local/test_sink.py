@@ -119,7 +119,7 @@ async def test_ledger_states(adapter: LocalAdapter) -> None:
     entry = await adapter._ledger_entry(source)
     assert entry is not None
     assert entry.state == "done"
-    assert [e.source for e in await adapter.ledger()] == [source]
+    assert [e.source for e in await adapter.ex_ledger()] == [source]
     assert (await adapter.verify()).ok
 
 
