@@ -73,9 +73,8 @@ import httpx
 from convoport.adapter import Adapter
 from convoport.capabilities import Capabilities, Capability
 from convoport.config import setting
-from convoport.errors import ConfigError
 from convoport.http import HttpClient
-from convoport.live import IngestResult, LiveOptions, merge_provider_options
+from convoport.live import IngestResult, LiveOptions
 from convoport.media import MediaSource
 from convoport.multipart import FilePart, MultipartWriter
 
@@ -84,21 +83,6 @@ from .live import IllocutionLiveSession, LiveTuning, wav_header_for
 
 #: Read timeout for ``POST /analyze`` (processing time grows with the media's length).
 ANALYZE_TIMEOUT = httpx.Timeout(60.0, read=900.0)
-
-_FILENAMES = {
-    "pcm": "live.wav",
-    "pcm_s16le": "live.wav",
-    "wav": "live.wav",
-    "alaw": "live.wav",
-    "ulaw": "live.wav",
-    "mp3": "live.mp3",
-    "opus": "live.ogg",
-    "ogg": "live.ogg",
-    "webm": "live.webm",
-    "mp4": "live.mp4",
-    "m4a": "live.m4a",
-    "aac": "live.aac",
-}
 
 
 #: Content types by file suffix (fixed, so requests do not depend on the host's mime tables).
@@ -183,32 +167,6 @@ class IllocutionAdapter(Adapter):
 
     # -- live -------------------------------------------------------------------------------
 
-    @staticmethod
-    def ttl_seconds(options: LiveOptions) -> int:
-        """The TTL to request (``ConfigError`` outside 60..3600 s; default 900)."""
-        if options.ttl is None:
-            return wire.TTL_DEFAULT
-        ttl = options.ttl
-        if not (isinstance(ttl, (int, float)) and math.isfinite(ttl)) or not (
-            wire.TTL_MIN <= ttl <= wire.TTL_MAX
-        ):
-            raise ConfigError(
-                f"illocution live sessions need a ttl within {wire.TTL_MIN}..{wire.TTL_MAX} "
-                f"seconds, got {ttl!r}",
-                hint="LiveOptions(ttl=...) in seconds; the default is 900",
-            )
-        return round(ttl)
-
-    @staticmethod
-    def start_body(options: LiveOptions, ttl: int) -> dict[str, Any]:
-        """The JSON body of ``POST /analyze/live/start``."""
-        body: dict[str, Any] = {"ttl_seconds": ttl}
-        if options.filename:
-            body["filename"] = options.filename
-        elif "suffix" not in options.provider_options:
-            body["filename"] = _FILENAMES.get(options.encoding.lower(), "live.mp4")
-        return merge_provider_options(body, options.provider_options)
-
     def _tuning(self) -> LiveTuning:
         return LiveTuning(
             chunk_size=self.config.chunk_size,
@@ -220,9 +178,9 @@ class IllocutionAdapter(Adapter):
         )
 
     async def _start_live(self, options: LiveOptions) -> IllocutionLiveSession:
-        ttl = self.ttl_seconds(options)
+        ttl = translate.ttl_to_wire(options)
         data = await self.http.json(
-            "POST", wire.START_PATH, json=self.start_body(options, ttl), retry=False
+            "POST", wire.START_PATH, json=translate.live_start_to_wire(options, ttl), retry=False
         )
         start = translate.live_start_from_wire(data)
         handle = IllocutionLiveSession(
@@ -279,7 +237,7 @@ class IllocutionAdapter(Adapter):
 
 
 def _suffix(encoding: str) -> str:
-    name = _FILENAMES.get(encoding.lower(), "live.mp4")
+    name = wire.FILENAMES.get(encoding.lower(), "live.mp4")
     return name[name.rindex(".") :]
 
 

@@ -26,6 +26,7 @@ import httpx
 from httpx_sse import ServerSentEvent
 
 from convoport import sse
+from convoport.errors import ConfigError
 from convoport.http import ErrorInfo, error_message
 from convoport.live import (
     DoneEvent,
@@ -33,10 +34,12 @@ from convoport.live import (
     FinalUtterance,
     IngestResult,
     LiveEvent,
+    LiveOptions,
     PartialTranscript,
     StatusEvent,
     SummaryEvent,
     VendorEvent,
+    merge_provider_options,
 )
 from convoport.model import Session, SessionStatus, Summary, Transcript, Utterance
 from convoport.parsing import Payload
@@ -424,6 +427,35 @@ def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo:
     return ErrorInfo(message=message, details=details, hint=hint)
 
 
+# -- requests ------------------------------------------------------------------------------
+
+
+def ttl_to_wire(options: LiveOptions) -> int:
+    """The TTL to request (``ConfigError`` outside 60..3600 s; default 900)."""
+    if options.ttl is None:
+        return wire.TTL_DEFAULT
+    ttl = options.ttl
+    if not (isinstance(ttl, (int, float)) and math.isfinite(ttl)) or not (
+        wire.TTL_MIN <= ttl <= wire.TTL_MAX
+    ):
+        raise ConfigError(
+            f"illocution live sessions need a ttl within {wire.TTL_MIN}..{wire.TTL_MAX} "
+            f"seconds, got {ttl!r}",
+            hint="LiveOptions(ttl=...) in seconds; the default is 900",
+        )
+    return round(ttl)
+
+
+def live_start_to_wire(options: LiveOptions, ttl: int) -> dict[str, Any]:
+    """The JSON body of ``POST /analyze/live/start``."""
+    body: dict[str, Any] = {"ttl_seconds": ttl}
+    if options.filename:
+        body["filename"] = options.filename
+    elif "suffix" not in options.provider_options:
+        body["filename"] = wire.FILENAMES.get(options.encoding.lower(), "live.mp4")
+    return merge_provider_options(body, options.provider_options)
+
+
 def sse_translator(session_id: str) -> sse.Translate:
     """How :mod:`convoport.sse` turns each event of a live session's stream into a neutral
     event (framing, JSON limits and the non-fatal ``malformed_event`` are core's)."""
@@ -453,12 +485,14 @@ __all__ = [
     "event_from_wire",
     "expiry_from_wire",
     "live_start_from_wire",
+    "live_start_to_wire",
     "ms_to_seconds",
     "normalise_extra",
     "parse_data",
     "sse_translator",
     "summary_from_wire",
     "summary_markdown",
+    "ttl_to_wire",
     "unify_speaker",
     "utterance_from_wire",
 ]

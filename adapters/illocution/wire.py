@@ -26,6 +26,22 @@ DEFAULT_BASE_URL: Final = "https://api.illocution.ai"
 #: The credential header (the key is also accepted as ``?api_key=``; convoport sends the header).
 KEY_HEADER: Final = "X-API-Key"
 
+#: The live session filename for each encoding (Illocution transcodes by container).
+FILENAMES: Final = {
+    "pcm": "live.wav",
+    "pcm_s16le": "live.wav",
+    "wav": "live.wav",
+    "alaw": "live.wav",
+    "ulaw": "live.wav",
+    "mp3": "live.mp3",
+    "opus": "live.ogg",
+    "ogg": "live.ogg",
+    "webm": "live.webm",
+    "mp4": "live.mp4",
+    "m4a": "live.m4a",
+    "aac": "live.aac",
+}
+
 #: The documented live session lifetime bounds and default, in seconds.
 TTL_MIN = 60
 TTL_MAX = 3600
@@ -284,6 +300,7 @@ __all__ = [
     "ANALYZE_PATH",
     "CHUNK_SIZE_DEFAULT",
     "DEFAULT_BASE_URL",
+    "FILENAMES",
     "KEY_HEADER",
     "PASSTHROUGH_EVENTS",
     "PHASE_STATUS",

@@ -12,7 +12,6 @@ import httpx
 import pytest
 
 from convoport.adapters.illocution import translate
-from convoport.adapters.illocution.adapter import IllocutionAdapter
 from convoport.adapters.illocution.live import wav_header_for
 from convoport.errors import ConfigError, MalformedResponse
 from convoport.live import (
@@ -424,25 +423,25 @@ def test_analysis_without_conversation_id_is_malformed() -> None:
 
 @pytest.mark.parametrize(("ttl", "sent"), [(None, 900), (60, 60), (3600, 3600), (90.4, 90)])
 def test_ttl_within_range(ttl: float | None, sent: int) -> None:
-    assert IllocutionAdapter.ttl_seconds(LiveOptions(ttl=ttl)) == sent
+    assert translate.ttl_to_wire(LiveOptions(ttl=ttl)) == sent
 
 
 @pytest.mark.parametrize("ttl", [59.9, 3601, 0, -5, float("nan"), float("inf")])
 def test_ttl_out_of_range(ttl: float) -> None:
     with pytest.raises(ConfigError, match=r"60\.\.3600"):
-        IllocutionAdapter.ttl_seconds(LiveOptions(ttl=ttl))
+        translate.ttl_to_wire(LiveOptions(ttl=ttl))
 
 
 def test_start_body() -> None:
-    body = IllocutionAdapter.start_body(LiveOptions(), 900)
+    body = translate.live_start_to_wire(LiveOptions(), 900)
     assert body == {"filename": "live.wav", "ttl_seconds": 900}
-    mp3 = IllocutionAdapter.start_body(LiveOptions(encoding="mp3"), 120)
+    mp3 = translate.live_start_to_wire(LiveOptions(encoding="mp3"), 120)
     assert mp3 == {"filename": "live.mp3", "ttl_seconds": 120}
-    named = IllocutionAdapter.start_body(
+    named = translate.live_start_to_wire(
         LiveOptions(filename="call.webm", provider_options={"goal": "objections"}), 60
     )
     assert named == {"filename": "call.webm", "ttl_seconds": 60, "goal": "objections"}
-    suffixed = IllocutionAdapter.start_body(LiveOptions(provider_options={"suffix": ".ogg"}), 60)
+    suffixed = translate.live_start_to_wire(LiveOptions(provider_options={"suffix": ".ogg"}), 60)
     assert suffixed == {"suffix": ".ogg", "ttl_seconds": 60}
 
 
