@@ -402,7 +402,7 @@ class GladiaLiveSession(LiveSessionBase):
         transcript = self._job_transcript
         if transcript is None and isinstance(self._post_final, dict):
             try:
-                transcript = translate.transcript_from_result(
+                transcript = translate.result_transcript_from_wire(
                     self.session_id, Payload(wire.PROVIDER, self._post_final, "$data")
                 )
             except MalformedResponse:

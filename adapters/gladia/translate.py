@@ -205,7 +205,7 @@ def utterance_from_wire(p: Payload, *, utterance_id: str | None = None) -> Utter
     )
 
 
-def transcript_from_result(
+def result_transcript_from_wire(
     session_id: str, result: Payload, *, created_at: datetime | None = None
 ) -> Transcript | None:
     """A job ``result`` (or a ``post_final_transcript`` message's ``data``) -> ``Transcript``,
@@ -235,7 +235,9 @@ def transcript_from_wire(data: Any) -> Transcript | None:
     result = p.opt_obj("result")
     if result is None:
         return None
-    return transcript_from_result(session_id, result, created_at=p.opt_timestamp("completed_at"))
+    return result_transcript_from_wire(
+        session_id, result, created_at=p.opt_timestamp("completed_at")
+    )
 
 
 def summary_from_wire(data: Any) -> Summary | None:
@@ -598,11 +600,11 @@ __all__ = [
     "live_events",
     "live_init_body",
     "recordings_from_wire",
+    "result_transcript_from_wire",
     "session_from_wire",
     "speaker_label",
     "status_from_wire",
     "summary_from_wire",
-    "transcript_from_result",
     "transcript_from_wire",
     "utterance_from_wire",
     "validate_init_body",

@@ -60,7 +60,6 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from convoport.adapters.illocution import wire
 from convoport.multipart import iter_parts
 from convoport.sandbox import (
     DroppedConnection,
@@ -72,6 +71,8 @@ from convoport.sandbox import (
     SpeechScript,
     voiced_span,
 )
+
+from . import wire
 
 SANDBOX_KEY = "sandbox-key"
 BASE_URL = "https://api.illocution.ai"

@@ -466,7 +466,7 @@ def sse_translator(session_id: str) -> sse.Translate:
     return translate_one
 
 
-def event_from_sse(event: ServerSentEvent, *, session_id: str) -> LiveEvent:
+def sse_event_from_wire(event: ServerSentEvent, *, session_id: str) -> LiveEvent:
     """One dispatched SSE event as a neutral event (never raises for vendor data)."""
     return sse.to_event(event, sse_translator(session_id), provider=PROVIDER)
 
@@ -481,7 +481,6 @@ __all__ = [
     "emotion_scores",
     "error_detail",
     "error_info_from_wire",
-    "event_from_sse",
     "event_from_wire",
     "expiry_from_wire",
     "live_start_from_wire",
@@ -489,6 +488,7 @@ __all__ = [
     "ms_to_seconds",
     "normalise_extra",
     "parse_data",
+    "sse_event_from_wire",
     "sse_translator",
     "summary_from_wire",
     "summary_markdown",

@@ -109,7 +109,7 @@ def test_a_byte_at_a_time_gives_the_same_events() -> None:
 
 
 def test_data_that_is_not_json_is_a_non_fatal_error() -> None:
-    event = translate.event_from_sse(
+    event = translate.sse_event_from_wire(
         ServerSentEvent(event="final_transcript", data="{oops"), session_id=SID
     )
     assert isinstance(event, ErrorEvent)
@@ -173,7 +173,7 @@ def test_splits_never_change_the_events(
     split = asyncio.run(_events(_split(data, cuts)))
     assert split == whole
     expected = [
-        translate.event_from_sse(ServerSentEvent(event=name, data=payload), session_id=SID)
+        translate.sse_event_from_wire(ServerSentEvent(event=name, data=payload), session_id=SID)
         for name, payload in expected_raw
     ]
     assert whole == expected
