@@ -298,10 +298,11 @@ def check_outcome(
         raise AssertionError(f"scenario {scenario.name} failed: {raw}") from (
             raw if isinstance(raw, BaseException) else None
         )
-    if scenario.check is not None:
-        scenario.check(raw, args)
+    # The requests first: what the adapter sent explains a wrong result best.
     if scenario.check_requests is not None and requests is not None:
         scenario.check_requests(requests, raw, args)
+    if scenario.check is not None:
+        scenario.check(raw, args)
 
 
 class CassetteContract(ProviderContract):

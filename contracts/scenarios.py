@@ -27,9 +27,10 @@ scenario                        args
 ==============================  ==============================================================
 list_sessions_two_pages         ``page_size`` (int), ``query`` (SessionQuery fields, optional)
 list_sessions_three_pages       ``page_size`` (int, default 1), ``query`` (optional)
-list_sessions_each_filter       ``baseline_limit`` (sessions in the unfiltered listing, one
-                                page, default 100), ``page_size`` and ``filter_limit``
-                                (of each filtered listing, defaults 50 and 100), ``queries``
+list_sessions_each_filter       ``baseline_limit`` (sessions in the unfiltered listing,
+                                default 100), ``page_size`` (every listing's, default 50),
+                                ``filter_limit`` (of each filtered listing, default 100),
+                                ``queries``
                                 (optional: filter name -> SessionQuery fields; a filter
                                 without one gets a query derived from the baseline)
 get_session_completed           ``session_id``
@@ -512,9 +513,9 @@ async def _each_filter(client: AsyncClient, args: Args) -> FilterRun:
     section("baseline")
     baseline = [
         s
-        async for s in client.list_sessions(
-            page_size=min(baseline_limit, client.adapter.max_page_size), limit=baseline_limit
-        )
+        # The same page size as the filtered listings: their first requests must differ
+        # from this one's only by what the filter added.
+        async for s in client.list_sessions(page_size=size, limit=baseline_limit)
     ]
     queries: dict[str, SessionQuery] = {}
     missing: dict[str, str] = {}
@@ -768,7 +769,8 @@ def _check_awkward_requests(log: RequestLog, result: Any, args: Args) -> None:
             assert sent[at + 1 :] == suffix, f"get_session({label!r}) changed the path: {shown}"
             segment = sent[at]
             assert segment not in (".", "..", ""), (
-                f"get_session({label!r}) sent a dot segment: {shown}"
+                f"get_session({label!r}) left the collection path: {shown} (the id became "
+                f"{segment!r}; percent-encode it with quote_segment)"
             )
             assert unquote(segment) == label, (
                 f"get_session({label!r}) did not send the id as one percent-encoded segment: "

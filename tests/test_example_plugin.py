@@ -77,15 +77,117 @@ def test_missing_cassette_fails_naming_the_scenario(tmp_path: Path) -> None:
 
 
 def test_declared_but_unimplemented_capability_fails(tmp_path: Path) -> None:
-    def declare_chat(pkg: Path) -> None:
+    def declare_summaries(pkg: Path) -> None:
         adapter = pkg / "adapter.py"
         text = adapter.read_text()
-        text = text.replace("Capability.TRANSCRIPTS}", "Capability.TRANSCRIPTS, Capability.CHAT}")
-        assert "Capability.CHAT" in text
+        text = text.replace(
+            "            Capability.CHAT,\n",
+            "            Capability.CHAT,\n            Capability.SUMMARIES,\n",
+        )
+        assert "Capability.SUMMARIES" in text
         adapter.write_text(text)
 
-    out = run_plugin_tests(tmp_path, declare_chat)
-    assert "declares capabilities it does not implement: chat (needs _list_chat)" in out
+    out = run_plugin_tests(tmp_path, declare_summaries)
+    assert "declares capabilities it does not implement: summaries (needs _get_summary)" in out
+
+
+def _edit(pkg: Path, name: str, old: str, new: str) -> None:
+    path = pkg / name
+    text = path.read_text()
+    assert old in text, f"{old!r} is not in {name}"
+    path.write_text(text.replace(old, new))
+
+
+def test_a_declared_filter_the_server_never_gets_fails(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(
+            pkg,
+            "adapter.py",
+            'params.extend(("state", state) for state in states)',
+            "pass  # the filter is dropped",
+        ),
+    )
+    assert "test_list_sessions_each_filter" in out
+    assert "declared filter statuses never reached the server" in out
+
+
+def test_a_listing_that_stops_after_one_page_fails(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(pkg, "adapter.py", 'next=body.get("next_cursor")', "next=None"),
+    )
+    assert "test_list_sessions_three_pages" in out
+    assert "3 pages need at least 3" in out
+
+
+def test_an_id_pasted_into_the_path_fails(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(
+            pkg,
+            "adapter.py",
+            "quote_segment(call_id, provider=PROVIDER, what='call id')",
+            "call_id",
+        ),
+    )
+    assert "test_get_session_awkward_ids" in out
+    assert "get_session('.') left the collection path: GET /v1/calls/" in out
+
+
+def test_a_credential_sent_to_the_media_host_fails(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(
+            pkg,
+            "adapter.py",
+            "            retry=self.options.retry,\n",
+            "            retry=self.options.retry,\n"
+            '            headers={"authorization": f"Bearer {self.config.api_token}"},\n',
+        ),
+    )
+    assert "test_download_signed_recording" in out
+    assert "credential header(s) ['authorization'] sent to the storage host" in out
+
+
+def test_an_expired_link_never_refreshed_fails(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(
+            pkg, "adapter.py", "refresh=lambda: self._fresh_link(recording),", "refresh=None,"
+        ),
+    )
+    assert "FAILED" in out
+    assert "test_signed_link_refreshed" in out
+    assert "link_expired" in out or "expired" in out
+
+
+def test_missing_participants_fail(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(
+            pkg,
+            "adapter.py",
+            'return [participant_from_payload(session.id, item) for item in body["data"]]',
+            "return []",
+        ),
+    )
+    assert "test_list_participants" in out
+    assert "the session has no participants" in out
+
+
+def test_chat_out_of_order_fails(tmp_path: Path) -> None:
+    out = run_plugin_tests(
+        tmp_path,
+        lambda pkg: _edit(
+            pkg,
+            "adapter.py",
+            'return [message_from_payload(session.id, item) for item in body["data"]]',
+            'return [message_from_payload(session.id, item) for item in body["data"]][::-1]',
+        ),
+    )
+    assert "test_list_chat" in out
+    assert "chat messages are not in the order they were sent" in out
 
 
 def test_changed_translation_fails_against_expected(tmp_path: Path) -> None:
