@@ -67,8 +67,8 @@ def _tree(path: Path) -> ast.Module:
 
 
 def test_every_builtin_adapter_is_checked() -> None:
-    assert VENDORS == ["gladia", "illocution"]
-    assert ARCHIVES == ["local"]
+    assert {"gladia", "illocution"} <= set(VENDORS)
+    assert "local" in ARCHIVES
     packages = {p.name for p in ADAPTERS.iterdir() if (p / "__init__.py").exists()}
     assert packages == set(BUILTIN_ADAPTERS)
 
