@@ -8,6 +8,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from convoport.sandbox import EmulatorHarness
+from convoport_murmur.media import MurmurMediaMixin
 
 TOKEN = "sandbox-token"
 STATES = ["ready", "ready", "transcribing", "ready", "failed", "recording", "ready"]
@@ -31,7 +32,7 @@ def _seed() -> dict[str, dict[str, Any]]:
     return calls
 
 
-class MurmurEmulator(EmulatorHarness):
+class MurmurEmulator(MurmurMediaMixin, EmulatorHarness):
     """The harness the kit, ``sandbox=True`` and ``convoport emulate murmur`` use: the hooks
     of :class:`convoport.sandbox.EmulatorHarness` set for Murmur (bearer token, its error
     envelope), and three routes."""
@@ -52,6 +53,7 @@ class MurmurEmulator(EmulatorHarness):
             Route("/v1/calls", self._list),
             Route("/v1/calls/{call_id}", self._get),
             Route("/v1/calls/{call_id}/transcript", self._transcript),
+            *self.media_routes(),
         ]
 
     def error_body(self, status: int, message: str, *, path: str = "", **extra: Any) -> Any:
@@ -74,7 +76,7 @@ class MurmurEmulator(EmulatorHarness):
             "server_error_then_ok": {"session_id": ready["id"]},
             "auth_failure": {"session_id": ready["id"]},
         }
-        return args.get(scenario)
+        return args.get(scenario) or self.media_scenario_args(scenario)
 
     async def _list(self, request: Request) -> Response:
         if (denied := self.check_auth(request)) is not None:
