@@ -13,10 +13,11 @@ import pytest
 import convoport
 from convoport import LiveOptions, SessionQuery, SessionStatus
 from convoport.adapters.gladia.emulator import SANDBOX_KEY, WORDS, GladiaEmulator
-from convoport.sandbox import Faults, tone_pcm
+from convoport.sandbox import Faults, HarnessSettings, tone_pcm
 from tests.adapters.gladia.openapi import message_errors, response_errors
 
 KEY = {"x-gladia-key": SANDBOX_KEY}
+BASE = "https://api.gladia.io"
 
 
 class Checked:
@@ -181,6 +182,17 @@ async def test_next_links_use_the_request_host() -> None:
         answer = (await http.get("/v2/live?limit=2&status=done", headers=KEY)).json()
     assert answer["next"] == "http://localhost:8080/v2/live?offset=2&limit=2&status=done"
     assert answer["first"].startswith("http://localhost:8080/v2/live?offset=0")
+
+
+@pytest.mark.anyio
+async def test_trailing_slash_routes_like_gladia_and_settings_size_the_data() -> None:
+    harness = GladiaEmulator(settings=HarnessSettings(sessions=5, seed=3))
+    async with httpx.AsyncClient(transport=harness.transport(), base_url=BASE) as http:
+        listed = (await http.get("/v2/live/?limit=10", headers=KEY)).json()
+        one = await http.get(f"/v2/live/{listed['items'][0]['id']}/", headers=KEY)
+    assert len(listed["items"]) == 5
+    assert one.status_code == 200
+    assert [j.id for j in harness.jobs()] == [j.id for j in GladiaEmulator(seed=3, jobs=5).jobs()]
 
 
 @pytest.mark.anyio
