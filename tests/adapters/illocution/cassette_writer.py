@@ -1,10 +1,16 @@
-"""Writes the Illocution cassettes and expected results.
+"""Writes the Illocution cassettes and expected results with the kit's recorder, and defines
+Illocution's own scenarios for the kit's extension point.
 
-No vendor account exists here: each cassette is produced by running the adapter against its
-emulator (which implements ``shared/vendors/illocution.md``) through a capturing transport,
-with the emulator's clock frozen so the files are reproducible; each expected result is then
-produced by replaying the cassette, exactly as the kit does. ``test_cassettes.py`` checks that
-running this again gives the same files.
+No vendor account exists here: each cassette is recorded by
+:class:`convoport.contracts.record.Recorder` from the adapter's emulator (which implements
+``shared/vendors/illocution.md``) with its clock frozen, so the files are reproducible; each
+expected result is then produced by replaying the cassette, exactly as the kit does.
+``test_cassettes.py`` checks that running this again gives the same files.
+
+:data:`ILLOCUTION_SCENARIOS` are the Illocution-specific scenarios (409 resync, a second
+consumer, cancel, keepalive, expiry) as kit :class:`~convoport.contracts.scenarios.Scenario`
+values: ``tests/contracts/test_illocution.py`` lists them in its contract class, so the kit
+replays and checks them like its own.
 
 Run: ``python -m tests.adapters.illocution.cassette_writer`` (from the repository root).
 """
@@ -13,8 +19,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import attrs
@@ -23,34 +31,47 @@ import httpx
 from convoport.adapters.illocution.emulator import IllocutionEmulator
 from convoport.adapters.illocution.live import IllocutionLiveSession
 from convoport.client import AsyncClient
-from convoport.connect import connect
-from convoport.contracts.cassette import Cassette
-from convoport.contracts.kit import KIT_RETRY
-from convoport.contracts.scenarios import BY_NAME, outcome_json, outcome_of_error
-from convoport.contracts.transport import ReplayTransport
+from convoport.contracts.cassette import JsonBody, RecordedResponse
+from convoport.contracts.record import Recorder, Target
+from convoport.contracts.scenarios import (
+    BY_NAME,
+    Args,
+    Scenario,
+    outcome_json,
+    outcome_of_error,
+    scenario_context,
+)
 from convoport.errors import ConvoportError
 from tests.adapters.illocution.support import (
     BASE_URL,
     CASSETTES,
     EXPECTED,
-    CaptureTransport,
+    SSE_CHUNK,
     FakeClock,
     Hooks,
     PacedReplay,
+    adapter_of,
     drive_live,
     keepalive_pause,
 )
 
-SOURCE = "written from shared/vendors/illocution.md; no vendor account was used"
-GENERATOR = (
-    "recorded from the adapter's emulator (which implements that reference) with its clock "
-    "frozen; regenerate with: python -m tests.adapters.illocution.cassette_writer"
+SOURCE = (
+    "written from shared/vendors/illocution.md; no vendor account was used (recorded from "
+    "the adapter's emulator, which implements that reference, with its clock frozen, by the "
+    "kit's recorder; regenerate with: python -m tests.adapters.illocution.cassette_writer)"
 )
 START_TIME = datetime(2025, 11, 8, 17, 57, 4, 991000, tzinfo=UTC)
 SEED = 353
 TEST_KEY = "test-key"
 AUDIO_4S = {"seconds": 4.0, "sample_rate": 16000, "channels": 1, "container": "wav"}
 AUDIO_6S = {**AUDIO_4S, "seconds": 6.0}
+#: What a client behind a proxy sees when the upstream stored the request and the answer was
+#: lost: the gateway's 504 (stored for a dropped connection).
+GATEWAY_TIMEOUT = RecordedResponse(
+    status=504,
+    headers={"content-type": "application/json"},
+    body=JsonBody(value={"detail": "Gateway Timeout"}),
+)
 
 Outcome = dict[str, Any]
 
@@ -64,7 +85,6 @@ class Spec:
     kit: bool = False
     paced: bool = False
     fake_clock: bool = False
-    client_key: str = TEST_KEY
     intruder: bool = False
     description: str = ""
 
@@ -79,7 +99,6 @@ SPECS: tuple[Spec, ...] = (
     Spec(
         name="auth_failure",
         kit=True,
-        client_key="wrong-key",
         args={"options": {"encoding": "wav", "ttl": 900}, "audio": AUDIO_4S},
         description="401 on POST /analyze/live/start",
     ),
@@ -136,97 +155,157 @@ SPECS: tuple[Spec, ...] = (
 BY_SPEC = {spec.name: spec for spec in SPECS}
 
 
-async def run_spec(
+def frozen_emulator() -> IllocutionEmulator:
+    """The emulator the cassettes are recorded from: seeded, its clock frozen."""
+    return IllocutionEmulator(seed=SEED, api_key=TEST_KEY, start_time=START_TIME)
+
+
+class _Intruder(httpx.AsyncBaseTransport):
+    """Opens a second reader of the event stream as soon as a live session starts."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, harness: IllocutionEmulator) -> None:
+        self.inner = inner
+        self.client = httpx.AsyncClient(transport=harness.transport())
+        self.key = harness.connect_options()["api_key"]
+        self.intruders: list[httpx.Response] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if not request.url.path.endswith("/live/start"):
+            return response
+        body = b"".join([chunk async for chunk in response.stream])  # type: ignore[union-attr]
+        events = json.loads(body)["events_endpoint"]
+        req = self.client.build_request("GET", BASE_URL + events, headers={"x-api-key": self.key})
+        self.intruders.append(await self.client.send(req, stream=True))
+        return httpx.Response(
+            response.status_code, headers=response.headers, content=body, request=request
+        )
+
+    async def aclose(self) -> None:
+        for response in self.intruders:
+            await response.aclose()
+        await self.client.aclose()
+        await self.inner.aclose()
+
+
+def _prepare(
     spec: Spec,
-    client: AsyncClient,
-    *,
-    clock: FakeClock | None,
-    on_pause: Callable[[IllocutionLiveSession, Mapping[str, Any]], Awaitable[None]] | None = None,
-) -> tuple[Outcome, Any]:
-    """Runs one scenario against a connected client: the kit's runner for kit scenarios,
-    :func:`drive_live` otherwise."""
-    if clock is not None:
-        adapter: Any = client.adapter
-        adapter.clock = clock
-        adapter.keepalive_poll = 0.002
-    if spec.kit:
-        scenario = BY_NAME[spec.name]
-        try:
-            value = await scenario.run(client, spec.args)
-        except ConvoportError as exc:
-            return outcome_of_error(exc), exc
-        return outcome_json(value), value
-    pause = on_pause
-    if spec.fake_clock and clock is not None:
-        pause = keepalive_pause(clock)
-    return await drive_live(client, spec.args, Hooks(pause=pause))
+) -> Callable[[Any, httpx.AsyncBaseTransport, Args], httpx.AsyncBaseTransport]:
+    def prepare(
+        harness: Any, transport: httpx.AsyncBaseTransport, args: Args
+    ) -> httpx.AsyncBaseTransport:
+        harness.lose_response_for_chunks.update(args.get("lose_response_for_chunks", []))
+        return _Intruder(transport, harness) if spec.intruder else transport
+
+    return prepare
 
 
-async def record(spec: Spec) -> Cassette:
-    emulator = IllocutionEmulator(seed=SEED, api_key=TEST_KEY, start_time=START_TIME)
-    emulator.lose_response_for_chunks.update(spec.args.get("lose_response_for_chunks", []))
-    intruders: list[httpx.Response] = []
-    intruder_client = httpx.AsyncClient(transport=emulator.transport())
+def _runner(spec: Spec) -> Callable[[AsyncClient, Args], Awaitable[Any]]:
+    async def run(client: AsyncClient, args: Args) -> dict[str, Any]:
+        harness = scenario_context().harness
+        pause: Callable[[IllocutionLiveSession, Mapping[str, Any]], Awaitable[None]] | None
+        pause = None
+        if spec.fake_clock:
+            clock = FakeClock()
+            adapter: Any = adapter_of(client)
+            adapter.clock = clock
+            adapter.keepalive_poll = 0.002
+            pause = keepalive_pause(clock)
+        elif harness is not None:
 
-    async def on_response(request: httpx.Request, response: httpx.Response) -> None:
-        if spec.intruder and request.url.path.endswith("/live/start"):
-            events = json.loads(await response.aread())["events_endpoint"]
-            req = intruder_client.build_request(
-                "GET", BASE_URL + events, headers={"x-api-key": TEST_KEY}
-            )
-            intruders.append(await intruder_client.send(req, stream=True))
+            async def advance(live: IllocutionLiveSession, args: Mapping[str, Any]) -> None:
+                harness.advance(float(args["silence_seconds"]))
 
-    capture = CaptureTransport(emulator.transport(), on_response=on_response)
+            pause = advance
+        return await drive_live(client, args, Hooks(pause=pause))
 
-    async def advance(live: IllocutionLiveSession, args: Mapping[str, Any]) -> None:
-        emulator.advance(float(args["silence_seconds"]))
+    return run
 
-    clock = FakeClock() if spec.fake_clock else None
-    client = connect(
-        "illocution", transport=capture, retry=KIT_RETRY, api_key=spec.client_key,
-        base_url=BASE_URL,
-    )  # fmt: skip
-    async with client:
-        await run_spec(spec, client, clock=clock, on_pause=advance)
-    for response in intruders:
-        await response.aclose()
-    await intruder_client.aclose()
-    return Cassette(
-        meta={
-            "provider": "illocution",
-            "scenario": spec.name,
-            "source": SOURCE,
-            "generator": GENERATOR,
-            "description": spec.description,
-            "args": spec.args,
-        },
-        interactions=capture.interactions,
+
+def _paced(transport: httpx.AsyncBaseTransport) -> httpx.AsyncBaseTransport:
+    from convoport.contracts.transport import ReplayTransport
+
+    assert isinstance(transport, ReplayTransport)
+    return PacedReplay(transport)
+
+
+#: Which own scenarios end in an error, and which one.
+_ERRORS = {
+    "live_second_consumer_refused": "LiveSessionError",
+    "live_session_expired": "LiveSessionError",
+}
+
+
+def _own(spec: Spec) -> Scenario:
+    return Scenario(
+        name=spec.name,
+        capability=BY_NAME["live_ingest_roundtrip"].capability,
+        run=_runner(spec),
+        error=_ERRORS.get(spec.name),
+        replay=_paced if spec.paced else None,
+        emulator_transport=_prepare(spec),
+        description=spec.description,
     )
 
 
-async def replay(spec: Spec, cassette: Cassette) -> tuple[Outcome, ReplayTransport]:
-    """Replays a cassette the way the kit does (paced for scenarios that need it)."""
-    transport = ReplayTransport(cassette)
-    outer: httpx.AsyncBaseTransport = PacedReplay(transport) if spec.paced else transport
-    clock = FakeClock() if spec.fake_clock else None
-    client = connect("illocution", transport=outer, retry=KIT_RETRY, api_key=TEST_KEY)
-    async with client:
-        outcome, _ = await run_spec(spec, client, clock=clock)
-    return outcome, transport
+#: Illocution's own scenarios, for the kit (``scenarios = ILLOCUTION_SCENARIOS``).
+ILLOCUTION_SCENARIOS: tuple[Scenario, ...] = tuple(_own(spec) for spec in SPECS if not spec.kit)
+_BY_NAME = {s.name: s for s in ILLOCUTION_SCENARIOS}
 
 
-def expected_text(outcome: Outcome) -> str:
-    return json.dumps(outcome, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+def scenario_of(spec: Spec) -> Scenario:
+    """The kit scenario, or Illocution's own, that ``spec`` names."""
+    return BY_NAME[spec.name] if spec.kit else _BY_NAME[spec.name]
+
+
+async def run_spec(
+    spec: Spec, client: AsyncClient, *, clock: FakeClock | None = None
+) -> tuple[Outcome, Any]:
+    """Runs one scenario against a connected client: (JSON outcome, the ``IngestResult`` or
+    other raw result, or the error).
+    (The scenario makes its own fake clock when it needs one; ``clock`` is accepted for the
+    callers that pass one.)"""
+    scenario = scenario_of(spec)
+    try:
+        value = await scenario.run(client, spec.args)
+    except ConvoportError as exc:
+        return outcome_of_error(exc), exc
+    raw = value["result"] if isinstance(value, dict) and "events" in value else value
+    return outcome_json(value, scenario), raw
+
+
+def recorder(out: Path) -> Recorder:
+    """The kit's recorder, set up as the Illocution fixtures need."""
+    return Recorder(
+        "illocution",
+        out,
+        target=Target(
+            harness_factory=frozen_emulator,
+            harness_name="tests.adapters.illocution.cassette_writer:frozen_emulator",
+        ),
+        extra=ILLOCUTION_SCENARIOS,
+        args={spec.name: spec.args for spec in SPECS},
+        write_expected=True,
+        connect_options={"api_key": TEST_KEY, "base_url": BASE_URL},
+        stream_chunk_size=SSE_CHUNK,
+        lost_response=GATEWAY_TIMEOUT,
+        source=SOURCE,
+    )
 
 
 async def generate() -> dict[str, tuple[str, str]]:
     """Every scenario's cassette text and expected-result text, by scenario name."""
     files: dict[str, tuple[str, str]] = {}
-    for spec in SPECS:
-        cassette = await record(spec)
-        outcome, transport = await replay(spec, cassette)
-        transport.assert_all_used()
-        files[spec.name] = (cassette.dumps(), expected_text(outcome))
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp)
+        rec = recorder(out)
+        for spec in SPECS:
+            result = await rec.record(scenario_of(spec))
+            assert result.status == "recorded", result.line()
+            files[spec.name] = (
+                (out / "cassettes" / f"{spec.name}.json").read_text(encoding="utf-8"),
+                (out / "expected" / f"{spec.name}.json").read_text(encoding="utf-8"),
+            )
     return files
 
 

@@ -1,6 +1,7 @@
-"""Shared test support: a fake clock, transports that capture or pace exchanges, and the
-drivers of the Illocution-specific cassette scenarios (the kit's own scenarios live in
-``convoport.contracts.scenarios``)."""
+"""Shared test support: a fake clock, a transport that paces replayed event streams, and the
+driver of the Illocution-specific scenarios (the kit's own scenarios live in
+``convoport.contracts.scenarios``; recording is the kit's ``RecordingTransport``, which streams
+SSE, so no capture transport of our own is needed)."""
 
 from __future__ import annotations
 
@@ -16,16 +17,8 @@ from convoport import serde
 from convoport.adapters.illocution.adapter import IllocutionAdapter
 from convoport.adapters.illocution.live import IllocutionLiveSession
 from convoport.client import AsyncClient
-from convoport.contracts.cassette import (
-    Interaction,
-    JsonBody,
-    RecordedRequest,
-    RecordedResponse,
-    TextBody,
-)
-from convoport.contracts.scenarios import generate_audio, outcome_of_error
-from convoport.contracts.transport import ReplayTransport, classify_body
-from convoport.errors import ConvoportError
+from convoport.contracts.scenarios import generate_audio
+from convoport.contracts.transport import ReplayTransport
 from convoport.live import LiveOptions
 
 ADAPTER_DIR = Path(__file__).resolve().parents[3] / "adapters" / "illocution"
@@ -84,34 +77,32 @@ def keepalive_pause(clock: FakeClock) -> Callable[..., Awaitable[None]]:
 
 async def drive_live(
     client: AsyncClient, args: Mapping[str, Any], hooks: Hooks | None = None
-) -> tuple[Outcome, Any]:
+) -> dict[str, Any]:
     """Start, send the audio in 32,000-byte pieces (pausing or cancelling where the args
-    say), finalize, read every event, wait for the result."""
+    say), finalize, read every event, wait for the result: ``{"result": IngestResult,
+    "events": [kinds]}`` (a convoport error propagates)."""
     hooks = hooks or Hooks()
     audio = generate_audio(args.get("audio", {}))
     options = serde.structure(args.get("options", {}), LiveOptions)
     kinds: list[str] = []
-    try:
-        async with await client.start_live(options) as live:
-            assert isinstance(live, IllocutionLiveSession)
-            cancelled = False
-            pieces = [audio[i : i + PIECE] for i in range(0, len(audio), PIECE)]
-            for n, piece in enumerate(pieces, 1):
-                await live.send_audio(piece)
-                if n == args.get("pause_after_pieces") and hooks.pause is not None:
-                    await hooks.pause(live, args)
-                if n == args.get("cancel_after_pieces"):
-                    await live.cancel()
-                    cancelled = True
-                    break
-            if not cancelled:
-                await live.finalize()
-            async for event in live.events():
-                kinds.append(event.kind)
-            result = await live.wait()
-    except ConvoportError as exc:
-        return outcome_of_error(exc), exc
-    return {"result": serde.unstructure(result), "events": kinds}, result
+    async with await client.start_live(options) as live:
+        assert isinstance(live, IllocutionLiveSession)
+        cancelled = False
+        pieces = [audio[i : i + PIECE] for i in range(0, len(audio), PIECE)]
+        for n, piece in enumerate(pieces, 1):
+            await live.send_audio(piece)
+            if n == args.get("pause_after_pieces") and hooks.pause is not None:
+                await hooks.pause(live, args)
+            if n == args.get("cancel_after_pieces"):
+                await live.cancel()
+                cancelled = True
+                break
+        if not cancelled:
+            await live.finalize()
+        async for event in live.events():
+            kinds.append(event.kind)
+        result = await live.wait()
+    return {"result": result, "events": kinds}
 
 
 # -- transports --------------------------------------------------------------------------------
@@ -155,126 +146,12 @@ class PacedReplay(httpx.AsyncBaseTransport):
         )
 
 
-class _CapturedStream(httpx.AsyncByteStream):
-    def __init__(self, inner: httpx.AsyncByteStream, done: Callable[[bytes], None]) -> None:
-        self._inner = inner
-        self._done = done
-        self._data = bytearray()
-        self._closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._inner:
-            self._data += chunk
-            yield chunk
-
-    async def aclose(self) -> None:
-        if not self._closed:
-            self._closed = True
-            self._done(bytes(self._data))
-        await self._inner.aclose()
-
-
-_REQUEST_HEADERS = ("accept",)
-
-
-class CaptureTransport(httpx.AsyncBaseTransport):
-    """Wraps the emulator's transport and keeps each exchange as a cassette interaction, in
-    request order. An event stream is kept as text (delivered in ``SSE_CHUNK`` pieces on
-    replay). A dropped answer is kept as the gateway's 504, which is what a client behind a
-    proxy sees when the upstream stored the request and the answer was lost."""
-
-    def __init__(
-        self,
-        inner: httpx.AsyncBaseTransport,
-        on_response: Callable[[httpx.Request, httpx.Response], Awaitable[None]] | None = None,
-    ) -> None:
-        self.inner = inner
-        self.on_response = on_response
-        self.slots: list[Interaction | None] = []
-
-    @property
-    def interactions(self) -> tuple[Interaction, ...]:
-        missing = [i for i, slot in enumerate(self.slots) if slot is None]
-        assert not missing, f"exchanges still open: {missing}"
-        return tuple(slot for slot in self.slots if slot is not None)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        content = await request.aread()
-        ctype = request.headers.get("content-type")
-        headers = {k: request.headers[k] for k in _REQUEST_HEADERS if k in request.headers}
-        if ctype and ctype.startswith("application/json"):
-            headers["content-type"] = ctype
-        recorded = RecordedRequest(
-            method=request.method,
-            url=str(request.url),
-            headers=headers,
-            body=classify_body(ctype, content, request=True),
-        )
-        index = len(self.slots)
-        self.slots.append(None)
-
-        def store(response: RecordedResponse) -> None:
-            self.slots[index] = Interaction(request=recorded, response=response)
-
-        try:
-            response = await self.inner.handle_async_request(request)
-        except httpx.RemoteProtocolError:
-            store(
-                RecordedResponse(
-                    status=504,
-                    headers={"content-type": "application/json"},
-                    body=JsonBody(value={"detail": "Gateway Timeout"}),
-                )
-            )
-            raise
-        if self.on_response is not None:
-            await self.on_response(request, response)
-        rtype = response.headers.get("content-type", "")
-        stored_headers = {"content-type": rtype} if rtype else {}
-        if "retry-after" in response.headers:
-            stored_headers["retry-after"] = response.headers["retry-after"]
-        if rtype.startswith("text/event-stream"):
-            assert isinstance(response.stream, httpx.AsyncByteStream)
-
-            def done(data: bytes) -> None:
-                store(
-                    RecordedResponse(
-                        status=response.status_code,
-                        headers=stored_headers,
-                        body=TextBody(text=data.decode()),
-                        chunk_size=SSE_CHUNK,
-                    )
-                )
-
-            return httpx.Response(
-                response.status_code,
-                headers=response.headers,
-                stream=_CapturedStream(response.stream, done),
-                request=request,
-            )
-        body = await response.aread()
-        classified = classify_body(rtype, body, request=False)
-        assert not isinstance(classified, type(None)) or not body
-        store(
-            RecordedResponse(
-                status=response.status_code,
-                headers=stored_headers,
-                body=classified,  # type: ignore[arg-type]
-            )
-        )
-        return httpx.Response(
-            response.status_code, headers=response.headers, content=body, request=request
-        )
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-
 __all__ = [
     "BASE_URL",
     "CASSETTES",
     "EXPECTED",
-    "CaptureTransport",
+    "PIECE",
+    "SSE_CHUNK",
     "FakeClock",
     "Hooks",
     "PacedReplay",
