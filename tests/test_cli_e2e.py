@@ -17,7 +17,7 @@ import webvtt
 from click.testing import CliRunner, Result
 
 from convoport.cli import cli
-from convoport.contracts.emulator import make_wav, tone_pcm
+from convoport.sandbox import make_wav, tone_pcm
 
 
 def invoke(*args: str) -> Result:

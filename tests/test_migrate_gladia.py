@@ -16,8 +16,8 @@ import pytest
 from convoport import AsyncClient, NotFound, RetryPolicy, connect
 from convoport.adapters.gladia.emulator import GladiaEmulator
 from convoport.archive import as_archive
-from convoport.contracts.emulator import Faults
 from convoport.migration import migrate
+from convoport.sandbox import Faults
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = RetryPolicy(attempts=4, backoff_base=0.01, backoff_max=0.05)

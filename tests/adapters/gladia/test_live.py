@@ -22,11 +22,11 @@ from convoport import LiveOptions, SessionStatus, serde
 from convoport.adapters.gladia.emulator import GladiaEmulator
 from convoport.adapters.gladia.live import GladiaLiveSession, frame_slices
 from convoport.contracts.cassette import load_cassette
-from convoport.contracts.emulator import Faults, make_wav, tone_pcm
 from convoport.contracts.transport import CassetteMismatch
 from convoport.contracts.ws import CassetteTransport, InProcessTransport
 from convoport.errors import LiveSessionError
 from convoport.live import ErrorEvent, LiveEvent
+from convoport.sandbox import Faults, make_wav, tone_pcm
 from tests.adapters.gladia.payloads import done_job
 from tests.adapters.gladia.scenarios import CASSETTES
 

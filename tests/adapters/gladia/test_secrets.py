@@ -11,10 +11,10 @@ import pytest
 import convoport
 from convoport import LiveOptions, SessionQuery
 from convoport.adapters.gladia.emulator import SANDBOX_KEY, GladiaEmulator
-from convoport.contracts.emulator import Faults, tone_pcm
 from convoport.contracts.scan import scan_paths
 from convoport.errors import ConvoportError
 from convoport.http import RetryPolicy
+from convoport.sandbox import Faults, tone_pcm
 from tests.adapters.gladia.payloads import JOB_ID, error_body
 from tests.adapters.gladia.scenarios import CASSETTES
 

@@ -10,11 +10,11 @@ import pytest
 
 from convoport.adapters.illocution.emulator import IllocutionEmulator, multipart_parts
 from convoport.connect import connect
-from convoport.contracts.emulator import make_wav, tone_pcm
 from convoport.errors import AuthenticationError
 from convoport.live import LiveOptions
 from convoport.media import MediaSource
 from convoport.model import SessionStatus
+from convoport.sandbox import make_wav, tone_pcm
 
 
 class _SpyStream(httpx.AsyncByteStream):

@@ -12,11 +12,11 @@ from convoport.adapters.illocution.emulator import AudioScript, IllocutionEmulat
 from convoport.adapters.illocution.live import IllocutionLiveSession
 from convoport.client import AsyncClient
 from convoport.connect import connect
-from convoport.contracts.emulator import make_wav, tone_pcm
 from convoport.errors import ConfigError, Conflict, LiveSessionError, NotFound
 from convoport.http import RetryPolicy
 from convoport.live import DoneEvent, ErrorEvent, LiveOptions
 from convoport.model import SessionStatus
+from convoport.sandbox import make_wav, tone_pcm
 from tests.adapters.illocution.support import FakeClock, adapter_of, wait_until
 
 FAST_RETRY = RetryPolicy(attempts=8, backoff_base=0.001, backoff_max=0.005)
