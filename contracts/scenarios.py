@@ -551,7 +551,11 @@ async def _each_filter(client: AsyncClient, args: Args) -> FilterRun:
 def _filter_outcome(run: FilterRun) -> Any:
     return {
         "baseline": [s.id for s in run.baseline],
-        "queries": {k: serde.unstructure(q) for k, q in sorted(run.queries.items())},
+        # Only the fields a query sets: new SessionQuery fields do not change the outcome.
+        "queries": {
+            k: {f: v for f, v in serde.unstructure(q).items() if v is not None}
+            for k, q in sorted(run.queries.items())
+        },
         "results": {k: [s.id for s in v] for k, v in sorted(run.results.items())},
     }
 
