@@ -80,9 +80,19 @@ class Redactor:
         self.add(*secrets)
 
     def add(self, *secrets: str | None) -> None:
-        """Adds exact secret values (``None`` and very short values are skipped)."""
+        """Adds exact secret values (``None`` and very short values are skipped).
+
+        Each value is known in the forms it may be printed in: as given, without surrounding
+        whitespace (a key read from a file often ends with a newline), and escaped as
+        ``repr()`` shows it (``b'key\\n'`` in an httpcore error)."""
         known = set(self._secrets)
-        known.update(s for s in secrets if s and len(s) >= 4)
+        for secret in secrets:
+            if not isinstance(secret, str):
+                continue
+            forms = {secret, secret.strip()}
+            forms.add(secret.encode("unicode_escape").decode("ascii"))
+            forms.add(secret.strip().encode("unicode_escape").decode("ascii"))
+            known.update(f for f in forms if len(f) >= 4)
         # Longest first, so a secret that contains another is removed whole.
         self._secrets = tuple(sorted(known, key=len, reverse=True))
 

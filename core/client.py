@@ -8,6 +8,7 @@ a vendor payload (``KeyError``, ``ValueError`` …) into ``MalformedResponse``. 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -28,6 +29,7 @@ from convoport.errors import (
     MalformedResponse,
     NotFound,
     UnsupportedOperation,
+    redact_error,
 )
 from convoport.live import IngestResult, LiveOptions, LiveSessionBase
 from convoport.media import MediaInput, MediaSource
@@ -55,6 +57,8 @@ _TRANSLATION_ERRORS = (
     TypeError,
     AttributeError,
     IndexError,
+    ArithmeticError,  # OverflowError: float(10**400)
+    RecursionError,
     cattrs.BaseValidationError,
 )
 
@@ -206,7 +210,8 @@ class AsyncClient:
         try:
             cm = self._adapter._open_recording(target, recording)
             stream = await cm.__aenter__()
-        except ConvoportError:
+        except ConvoportError as exc:
+            redact_error(exc, self._adapter.redactor)
             raise
         except _TRANSLATION_ERRORS as exc:
             raise self._malformed("open recording", exc) from exc
@@ -270,7 +275,8 @@ class AsyncClient:
                                 on_chunk(recording, chunk)
                     partial.replace(final)
                 finally:
-                    partial.unlink(missing_ok=True)
+                    with contextlib.suppress(OSError):
+                        partial.unlink(missing_ok=True)
                 recording = attrs.evolve(recording, filename=final.name)
             else:
                 async for chunk in stream.aiter_bytes():
@@ -295,6 +301,10 @@ class AsyncClient:
     async def list_participants(self, session: SessionLike) -> list[Participant]:
         """Who took part in the session."""
         self._require(Capability.PARTICIPANTS)
+                except OSError as exc:
+                    if exc.filename is None:  # a failed write (disk full) names no file
+                        raise OSError(exc.errno, exc.strerror, str(partial)) from exc
+                    raise
         target = await self._session(session)
         return await self._call(
             "list participants", lambda: self._adapter._list_participants(target)
@@ -381,7 +391,10 @@ class AsyncClient:
     async def _call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
         try:
             return await fn()
-        except ConvoportError:
+        except ConvoportError as exc:
+            # What the vendor echoed (a request id, a value quoted in a MalformedResponse)
+            # may hold a configured secret: every error leaves through the redactor.
+            redact_error(exc, self._adapter.redactor)
             raise
         except NotImplementedError:
             raise UnsupportedOperation(
@@ -390,6 +403,14 @@ class AsyncClient:
         except _TRANSLATION_ERRORS as exc:
             raise self._malformed(what, exc) from exc
 
+        try:
+            session.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(
+                f"the session id {session.encode('utf-8', 'backslashreplace').decode()!r} is not "
+                "valid Unicode text (it holds a lone surrogate)",
+                hint="pass the id the vendor gave (see 'convoport sessions list')",
+            ) from None
     def _malformed(self, what: str, exc: BaseException) -> MalformedResponse:
         detail = str(exc)
         if isinstance(exc, cattrs.BaseValidationError):

@@ -263,6 +263,29 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - current).total_seconds())
 
 
+def redact_error(error: ConvoportError, redactor: Redactor) -> ConvoportError:
+    """Removes ``redactor``'s secrets from everything ``error`` shows (its message, hint,
+    request id, body excerpt, URL and text details), in place; returns it.
+
+    Adapters build errors from what the vendor sent (a request id, a value quoted in a
+    ``MalformedResponse``); the client passes every error through here before it reaches
+    the caller, so a configured secret echoed back never leaves in an error."""
+    for name in ("message", "hint", "request_id", "body_excerpt"):
+        value = getattr(error, name, None)
+        if isinstance(value, str):
+            setattr(error, name, redactor.text(value))
+    url = getattr(error, "url", None)
+    if isinstance(url, str):
+        error.url = redactor.url(url)  # type: ignore[attr-defined]
+    details = getattr(error, "details", None)
+    if isinstance(details, dict):
+        for key, value in list(details.items()):
+            if isinstance(value, str):
+                details[key] = redactor.text(value)
+    error.args = tuple(redactor.text(a) if isinstance(a, str) else a for a in error.args)
+    return error
+
+
 def body_excerpt(body: bytes | str | None, redactor: Redactor | None = None) -> str | None:
     """A short, redacted, single-line excerpt of a response body for error messages."""
     if body is None:
@@ -298,4 +321,5 @@ __all__ = [
     "error_class_for_status",
     "is_retryable_status",
     "parse_retry_after",
+    "redact_error",
 ]

@@ -19,10 +19,10 @@ transport) and adds what each vendor would otherwise re-implement:
 from __future__ import annotations
 
 import asyncio
-import json as jsonlib
 import logging
 import math
 import random
+import re
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager
@@ -40,6 +40,8 @@ from tenacity import (
 from convoport._redact import Redactor
 from convoport._version import __version__
 from convoport.errors import (
+    ConfigError,
+    InvalidRequest,
     MalformedResponse,
     ProviderError,
     ProviderUnavailable,
@@ -50,6 +52,7 @@ from convoport.errors import (
     parse_retry_after,
 )
 from convoport.multipart import FilePart, MultipartWriter, guess_content_type
+from convoport.parsing import loads_json
 
 logger = logging.getLogger("convoport.http")
 
@@ -129,7 +132,7 @@ def default_error_parser(response: httpx.Response, body: bytes) -> ErrorInfo | N
     """Reads the common envelopes: ``message``, FastAPI ``detail`` (string, list of
     ``{msg, loc}``, or object), ``error`` (string or object), ``errors[*].message``."""
     try:
-        data = jsonlib.loads(body)
+        data = loads_json(body)
     except ValueError:
         return None
     if not isinstance(data, dict):
@@ -139,8 +142,8 @@ def default_error_parser(response: httpx.Response, body: bytes) -> ErrorInfo | N
     code = data.get("code")
     return ErrorInfo(
         message=message,
-        request_id=str(request_id) if request_id else None,
-        code=str(code) if code is not None else None,
+        request_id=str(request_id)[:200] if isinstance(request_id, (str, int)) else None,
+        code=str(code)[:200] if isinstance(code, (str, int)) else None,
     )
 
 
@@ -241,9 +244,20 @@ class HttpClient:
     """One vendor's HTTP access. Construct it in the adapter; close it with ``aclose()``.
 
     ``credentials`` are headers (``{"x-gladia-key": key}``) added only to requests whose
-    origin (scheme, host, port) is the base URL's. ``client`` is an injected
-    ``httpx.AsyncClient`` (not closed here); otherwise one is built over ``transport``.
-    ``timeout`` is seconds (or an ``httpx.Timeout``).
+    origin (scheme, host, port) is the base URL's; surrounding whitespace is removed from
+    their values (a key read from a file or a mounted secret often ends with a newline), and a
+    value that still holds a character HTTP forbids in a header is a ``ConfigError`` naming
+    the header, never the value. ``client`` is an injected ``httpx.AsyncClient`` (not closed
+    here); otherwise one is built over ``transport``.
+
+    ``timeout`` is seconds (or an ``httpx.Timeout``): each phase (connect, write, each read)
+    is bounded by it. ``deadline`` bounds one whole attempt, in seconds: for a buffered
+    request, from sending to the last byte of the body (a body trickling in slower than any
+    read timeout still ends); for a streamed one, until the response headers arrive (the
+    body is then bounded per read: a long download that keeps moving is not cut off). By
+    default it is the sum of the connect, write and read timeouts (90 s for the default 30 s);
+    None when the read timeout is None. Running out is ``ProviderUnavailable`` (retryable,
+    like any timeout).
     """
 
     def __init__(
@@ -260,17 +274,26 @@ class HttpClient:
         redactor: Redactor | None = None,
         headers: Mapping[str, str] | None = None,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        deadline: float | None = None,
     ) -> None:
         self.provider = provider
-        self.base_url = httpx.URL(base_url.rstrip("/") + "/")
-        self._credentials = dict(credentials or {})
+        try:
+            self.base_url = httpx.URL(base_url.strip().rstrip("/") + "/")
+        except httpx.InvalidURL as exc:
+            raise ConfigError(
+                f"{provider}: the base URL {base_url!r} is not a valid URL ({exc})",
+                hint="set base_url to an http(s) URL such as https://api.example.com",
+            ) from None
+        raw_credentials = dict(credentials or {})
         self.redactor = redactor or Redactor()
-        self.redactor.add(*self._credentials.values())
-        _LOG_REDACTOR.add(*self._credentials.values())
+        self.redactor.add(*raw_credentials.values())
+        _LOG_REDACTOR.add(*raw_credentials.values())
+        self._credentials = _clean_credentials(provider, raw_credentials)
         _install_log_filters()
         self.retry = retry or RetryPolicy()
         self._error_parser = error_parser
         self._timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        self.deadline = deadline if deadline is not None else overall_deadline(self._timeout)
         self._headers = {"user-agent": USER_AGENT, **(headers or {})}
         self._sleep = sleep or asyncio.sleep
         if client is not None:
@@ -296,11 +319,32 @@ class HttpClient:
     # -- URLs and credentials -------------------------------------------------------------
 
     def url(self, path_or_url: str) -> httpx.URL:
-        """Joins a relative path to the base URL; an absolute URL is returned as is."""
-        url = httpx.URL(path_or_url)
-        if url.is_absolute_url:
-            return url
-        return self.base_url.join(path_or_url.lstrip("/"))
+        """Joins a relative path to the base URL; an absolute URL is returned as is.
+
+        A value that is not a usable http(s) URL (control characters, over 65,536 characters,
+        another scheme such as ``javascript:``) is ``MalformedResponse``: such values come
+        from the vendor (a ``next`` link, an endpoint in a start answer), ids in paths go
+        through :func:`quote_segment` first."""
+        if not isinstance(path_or_url, str):
+            raise self._bad_url(path_or_url, "it is not a string")
+        try:
+            url = httpx.URL(path_or_url)
+            if not url.is_absolute_url:
+                url = self.base_url.join(path_or_url.lstrip("/"))
+        except httpx.InvalidURL as exc:
+            raise self._bad_url(path_or_url, str(exc)) from None
+        if url.scheme not in ("http", "https", "ws", "wss") or not url.host:
+            raise self._bad_url(path_or_url, f"the scheme {url.scheme!r} is not http(s)")
+        return url
+
+    def _bad_url(self, value: object, problem: str) -> MalformedResponse:
+        shown = self.redactor.text(repr(value)[:120])
+        return MalformedResponse(
+            f"the vendor gave a URL that cannot be requested ({problem}): {shown}",
+            provider=self.provider,
+            retryable=False,
+            hint="the vendor's API may have changed; please report this",
+        )
 
     def same_origin(self, url: httpx.URL) -> bool:
         """Whether ``url`` is on the base URL's scheme, host and port."""
@@ -360,10 +404,10 @@ class HttpClient:
         if not response.content.strip():
             return None
         try:
-            return response.json()
-        except ValueError:
+            return loads_json(response.content)
+        except ValueError as exc:
             raise MalformedResponse(
-                "expected a JSON body",
+                f"expected a JSON body ({self.redactor.text(str(exc))[:120]})",
                 provider=self.provider,
                 status_code=response.status_code,
                 body_excerpt=body_excerpt(response.content, self.redactor),
@@ -451,7 +495,19 @@ class HttpClient:
                 request.headers[name] = value
             started = time.monotonic()
             try:
-                response = await self._client.send(request, stream=True, follow_redirects=False)
+                async with asyncio.timeout(self.deadline):
+                    response = await self._client.send(request, stream=True, follow_redirects=False)
+            except TimeoutError:
+                raise self._deadline_error(request, "the response headers") from None
+            except httpx.InvalidURL as exc:
+                # httpx reads a redirect's Location even when it does not follow it
+                raise MalformedResponse(
+                    f"the vendor answered with a URL that cannot be followed ({exc})",
+                    provider=self.provider,
+                    method=request.method,
+                    url=self.redactor.url(str(request.url)),
+                    retryable=False,
+                ) from None
             except httpx.HTTPError as exc:
                 logger.debug(
                     "%s %s failed: %s",
@@ -473,7 +529,15 @@ class HttpClient:
                 continue
             if not stream:
                 try:
-                    await response.aread()
+                    left = (
+                        None
+                        if self.deadline is None
+                        else self.deadline - (time.monotonic() - started)
+                    )
+                    async with asyncio.timeout(left):
+                        await response.aread()
+                except TimeoutError:
+                    raise self._deadline_error(request, "the whole response body") from None
                 except httpx.HTTPError as exc:
                     raise self.transport_error(exc, request) from None
                 finally:
@@ -487,8 +551,29 @@ class HttpClient:
             retryable=False,
         )
 
+    def _deadline_error(self, request: httpx.Request, what: str) -> ProviderUnavailable:
+        error = ProviderUnavailable(
+            f"timed out: {what} did not arrive within {self.deadline:g}s (the request deadline)",
+            provider=self.provider,
+            method=request.method,
+            url=self.redactor.url(str(request.url)),
+            retryable=True,
+            hint="the vendor answers too slowly; raise the timeout (connect(..., timeout=S): "
+            "the deadline is connect + write + read timeouts) or try again later",
+        )
+        error.details["not_sent"] = False
+        return error
+
     def _redirect(self, request: httpx.Request, response: httpx.Response) -> httpx.Request:
-        location = request.url.join(response.headers["location"])
+        raw_location = response.headers["location"]
+        try:
+            location = request.url.join(raw_location)
+        except httpx.InvalidURL as exc:
+            raise self._bad_redirect(request, response, raw_location, str(exc)) from None
+        if location.scheme not in ("http", "https") or not location.host:
+            raise self._bad_redirect(
+                request, response, raw_location, f"the scheme {location.scheme!r} is not http(s)"
+            )
         method = request.method
         keep_body = not (
             response.status_code == 303 or (response.status_code in (301, 302) and method == "POST")
@@ -508,10 +593,40 @@ class HttpClient:
             extensions=request.extensions,
         )
 
+    def _bad_redirect(
+        self, request: httpx.Request, response: httpx.Response, location: str, problem: str
+    ) -> MalformedResponse:
+        return MalformedResponse(
+            f"the vendor redirected to a location that cannot be followed ({problem}): "
+            f"{self.redactor.text(repr(location)[:120])}",
+            provider=self.provider,
+            status_code=response.status_code,
+            method=request.method,
+            url=self.redactor.url(str(request.url)),
+            request_id=self._request_id_header(response),
+            retryable=False,
+        )
+
     # -- errors and retries ---------------------------------------------------------------
 
     def transport_error(self, exc: httpx.HTTPError, request: httpx.Request) -> ProviderError:
-        """Maps an httpx transport failure to ``ProviderUnavailable`` (retryable)."""
+        """Maps an httpx transport failure to ``ProviderUnavailable`` (retryable), except a
+        request httpx could not even put on the wire (``LocalProtocolError``: a header value
+        or URL with characters HTTP forbids), which is a final ``InvalidRequest`` (its text,
+        which may quote a header value, is never shown)."""
+        if isinstance(exc, (httpx.LocalProtocolError, httpx.UnsupportedProtocol)):
+            invalid = InvalidRequest(
+                "the request could not be sent: a header value or the URL holds characters "
+                f"HTTP does not allow ({type(exc).__name__})",
+                provider=self.provider,
+                method=request.method,
+                url=self.redactor.url(str(request.url)),
+                retryable=False,
+                hint="check the configured credentials and options for stray whitespace, "
+                "newlines or control characters",
+            )
+            invalid.details["not_sent"] = False
+            return invalid
         if isinstance(exc, httpx.TimeoutException):
             message = f"timed out ({type(exc).__name__})"
         elif isinstance(exc, httpx.ConnectError):
@@ -555,15 +670,16 @@ class HttpClient:
         cls = info.error_class or error_class_for_status(status)
         retryable = is_retryable_status(status) if info.retryable is None else info.retryable
         message = info.message or response.reason_phrase or f"HTTP {status}"
+        request_id = info.request_id or self._request_id_header(response)
         kwargs: dict[str, Any] = dict(
             provider=self.provider,
             status_code=status,
-            request_id=info.request_id or self._request_id_header(response),
+            request_id=self.redactor.text(request_id)[:200] if request_id else None,
             body_excerpt=body_excerpt(body, self.redactor),
             retryable=retryable,
             method=response.request.method,
             url=self.redactor.url(str(response.request.url)),
-            hint=info.hint,
+            hint=self.redactor.text(info.hint) if info.hint else None,
             details=dict(info.details, **({"code": info.code} if info.code else {})),
         )
         message = self.redactor.text(message)
@@ -584,11 +700,11 @@ class HttpClient:
                     return seconds
         return parse_retry_after(response.headers.get("retry-after"))
 
-    @staticmethod
-    def _request_id_header(response: httpx.Response) -> str | None:
+    def _request_id_header(self, response: httpx.Response) -> str | None:
+        """The vendor's request id header (redacted: a vendor may echo anything)."""
         for name in _REQUEST_ID_HEADERS:
             if name in response.headers:
-                return response.headers[name]
+                return self.redactor.text(response.headers[name])[:200]
         return None
 
     def _should_retry(self, exc: BaseException, may_retry: bool) -> bool:
@@ -626,6 +742,42 @@ class HttpClient:
         )
         result: httpx.Response = await retrying(attempt)
         return result
+
+
+def overall_deadline(timeout: httpx.Timeout) -> float | None:
+    """The default deadline of one request attempt for ``timeout``, in seconds: connect +
+    write + read (a phase without a timeout adds nothing); None when the read timeout is None
+    (a stream that may stay silent on purpose, such as an event stream)."""
+    if timeout.read is None:
+        return None
+    return sum(t for t in (timeout.connect, timeout.write, timeout.read) if t is not None)
+
+
+_HEADER_VALUE = re.compile(r"[\x21-\x7e\x80-\xff]([\x20-\x7e\x80-\xff\t]*[\x21-\x7e\x80-\xff])?")
+
+
+def _clean_credentials(provider: str, credentials: Mapping[str, str]) -> dict[str, str]:
+    """Credential header values without surrounding whitespace; a value that is empty or
+    still holds a character HTTP forbids in a header (a newline inside, a control character,
+    non-Latin-1 text) is a ``ConfigError`` that names the header, never the value."""
+    cleaned: dict[str, str] = {}
+    for name, value in credentials.items():
+        text = value.strip() if isinstance(value, str) else value
+        if not isinstance(text, str) or not _HEADER_VALUE.fullmatch(text):
+            problem = (
+                "is empty"
+                if isinstance(text, str) and not text
+                else (
+                    "holds a character an HTTP header cannot carry (a newline, a control "
+                    "character or non-Latin-1 text)"
+                )
+            )
+            raise ConfigError(
+                f"{provider}: the credential sent as the {name} header {problem}",
+                hint="check the key: copy it again without extra characters",
+            )
+        cleaned[name] = text
+    return cleaned
 
 
 def multipart_body(data: Mapping[str, Any] | None, files: Any) -> MultipartWriter:
@@ -701,13 +853,21 @@ def quote_segment(value: str, *, provider: str, what: str = "id") -> str:
 
     from convoport.errors import InvalidRequest
 
-    if value in ("", ".", ".."):
+    if not isinstance(value, str) or value in ("", ".", ".."):
         raise InvalidRequest(
             f"{value!r} is not a valid {what}: it cannot be sent as a URL path segment",
             provider=provider,
             hint=f"pass the {what} the vendor gave (see 'convoport sessions list')",
         )
-    return quote(value, safe="")
+    try:
+        return quote(value, safe="")
+    except UnicodeEncodeError:
+        raise InvalidRequest(
+            f"{value.encode('utf-8', 'backslashreplace').decode('ascii', 'replace')!r} is not a "
+            f"valid {what}: it is not valid Unicode text (a lone surrogate)",
+            provider=provider,
+            hint=f"pass the {what} the vendor gave (see 'convoport sessions list')",
+        ) from None
 
 
 __all__ = [
@@ -721,5 +881,6 @@ __all__ = [
     "default_error_parser",
     "error_message",
     "multipart_body",
+    "overall_deadline",
     "quote_segment",
 ]

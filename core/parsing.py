@@ -7,15 +7,89 @@ error that names the provider and the field, never a ``KeyError`` or ``ValueErro
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Final
 
 from convoport.errors import MalformedResponse
 
 _FRACTION = re.compile(r"\.(\d+)")
+
+#: How deep a vendor's JSON document may nest (arrays and objects), by default. Far above any
+#: documented payload, far below the interpreter's recursion limit.
+MAX_JSON_DEPTH: Final = 256
+#: The longest integer literal accepted in a vendor's JSON, in digits (a float holds ~309).
+MAX_INT_DIGITS: Final = 100
+
+_STRUCTURAL = re.compile(r'[\[\]{}"\\]')
+
+
+def check_json_nesting(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+    """Raises ``ValueError`` when the JSON ``text`` nests more than ``max_depth`` arrays/objects
+    deep, before a (recursive) decoder sees it. Brackets inside strings do not count; the scan
+    itself does not recurse and is linear in the text's length."""
+    depth = 0
+    in_string = False
+    escaped_at = -2
+    for match in _STRUCTURAL.finditer(text):
+        char, at = match.group(), match.start()
+        if in_string:
+            if char == "\\" and escaped_at != at - 1:
+                escaped_at = at
+            elif char == '"' and escaped_at != at - 1:
+                in_string = False
+            continue
+        if char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > max_depth:
+                raise ValueError(f"JSON nested deeper than {max_depth} levels")
+        elif char in "]}":
+            depth -= 1
+
+
+def _bounded_int(max_digits: int) -> Any:
+    def parse_int(text: str) -> int:
+        digits = len(text.lstrip("-"))
+        if digits > max_digits:
+            raise ValueError(f"an integer of {digits} digits (at most {max_digits})")
+        return int(text)
+
+    return parse_int
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON value")
+
+
+def loads_json(
+    text: str | bytes,
+    *,
+    max_depth: int = MAX_JSON_DEPTH,
+    max_int_digits: int = MAX_INT_DIGITS,
+) -> Any:
+    """Parses a vendor's JSON document defensively; anything unreadable is ``ValueError``.
+
+    Refused: text that is not JSON or not UTF-8, nesting deeper than ``max_depth``, integer
+    literals longer than ``max_int_digits`` digits (``10**400`` cannot become a float), and the
+    non-standard ``NaN``/``Infinity`` literals. Never raises ``RecursionError``,
+    ``OverflowError`` or ``UnicodeDecodeError``. Every JSON body convoport reads from a vendor
+    (HTTP bodies, error envelopes, SSE data, WebSocket messages) goes through it.
+    """
+    if isinstance(text, (bytes, bytearray)):
+        try:
+            text = bytes(text).decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValueError("the body is not UTF-8 text") from None
+    check_json_nesting(text, max_depth)
+    try:
+        return json.loads(text, parse_int=_bounded_int(max_int_digits), parse_constant=_no_constant)
+    except RecursionError:  # only for a max_depth above the interpreter's limit
+        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
 
 
 class Payload:
@@ -222,4 +296,12 @@ def _type_name(value: Any) -> str:
     return type(value).__name__
 
 
-__all__ = ["Payload", "malformed", "parse_timestamp"]
+__all__ = [
+    "MAX_INT_DIGITS",
+    "MAX_JSON_DEPTH",
+    "Payload",
+    "check_json_nesting",
+    "loads_json",
+    "malformed",
+    "parse_timestamp",
+]

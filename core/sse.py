@@ -22,9 +22,7 @@ An adapter writes only its translation::
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import AsyncIterator, Callable
 from typing import Any, Final
 
@@ -33,13 +31,15 @@ from httpx_sse import EventSource, ServerSentEvent
 
 from convoport.errors import ConvoportError
 from convoport.live import ErrorEvent, LiveEvent
+from convoport.parsing import MAX_INT_DIGITS as _MAX_INT_DIGITS
+from convoport.parsing import loads_json
 
 logger = logging.getLogger("convoport.sse")
 
 #: How deep the JSON of one event may nest (arrays and objects), by default.
 MAX_DEPTH: Final = 64
 #: The longest integer literal accepted in event data, in digits.
-MAX_INT_DIGITS: Final = 100
+MAX_INT_DIGITS: Final = _MAX_INT_DIGITS
 #: How much of a malformed event's raw data its ``ErrorEvent`` keeps, in characters.
 MAX_RAW_CHARS: Final = 64 * 1024
 
@@ -66,52 +66,16 @@ async def server_sent_events(response: httpx.Response) -> AsyncIterator[ServerSe
         yield sse
 
 
-def _parse_int(text: str) -> int:
-    if len(text.lstrip("-")) > MAX_INT_DIGITS:
-        raise ValueError(f"an integer of {len(text)} digits (at most {MAX_INT_DIGITS})")
-    return int(text)
-
-
-_STRUCTURAL = re.compile(r'[\[\]{}"\\]')
-
-
-def _check_nesting(text: str, max_depth: int) -> None:
-    """Refuses JSON text that nests more than ``max_depth`` arrays/objects deep, before the
-    (recursive) decoder sees it. Brackets inside strings do not count; no recursion."""
-    depth = 0
-    in_string = False
-    escaped_at = -2
-    for match in _STRUCTURAL.finditer(text):
-        char, at = match.group(), match.start()
-        if in_string:
-            if char == "\\" and escaped_at != at - 1:
-                escaped_at = at
-            elif char == '"' and escaped_at != at - 1:
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise ValueError(f"JSON nested deeper than {max_depth} levels")
-        elif char in "]}":
-            depth -= 1
-
-
 def parse_event_data(text: str, *, max_depth: int = MAX_DEPTH) -> Any:
     """An SSE ``data`` field (already joined across lines) as JSON; blank data is ``{}``.
 
     Raises ``ValueError`` when it is not JSON, nests deeper than ``max_depth``, or holds an
-    integer longer than :data:`MAX_INT_DIGITS` digits (never ``RecursionError``).
+    integer longer than :data:`MAX_INT_DIGITS` digits (never ``RecursionError``): the rules
+    of :func:`convoport.parsing.loads_json`.
     """
     if not text.strip():
         return {}
-    _check_nesting(text, max_depth)
-    try:
-        return json.loads(text, parse_int=_parse_int)
-    except RecursionError:  # only for a max_depth above the interpreter's limit
-        raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
+    return loads_json(text, max_depth=max_depth, max_int_digits=MAX_INT_DIGITS)
 
 
 def to_event(
