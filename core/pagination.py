@@ -126,7 +126,14 @@ def next_url(value: Any, *, base_url: str | httpx.URL, provider: str) -> str | N
     if not isinstance(value, str):
         raise MalformedResponse(f"pagination link is not a string: {value!r}", provider=provider)
     base = httpx.URL(str(base_url))
-    url = base.join(value)
+    try:
+        url = base.join(value)
+    except httpx.InvalidURL as exc:  # control characters, over 65,536 characters, ...
+        raise MalformedResponse(
+            f"pagination link is not a valid URL ({exc}): {value[:80]!r}",
+            provider=provider,
+            hint="the vendor's API may have changed; please report this",
+        ) from None
     if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):
         raise MalformedResponse(
             f"pagination link points to another host ({url.host}); refusing to follow it",
