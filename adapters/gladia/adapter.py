@@ -68,6 +68,11 @@ class GladiaConfig:
     live_poll_interval: float = setting(
         default=1.0, converter=float, help="seconds between job polls after a live session"
     )
+    live_close_timeout: float = setting(
+        default=60.0,
+        converter=float,
+        help="seconds Gladia has, after finalize (stop_recording), to close the live socket",
+    )
     ws_reconnect_attempts: int = setting(
         default=5, converter=int, help="reconnects after a dropped live socket before failing"
     )
@@ -283,6 +288,7 @@ class GladiaAdapter(Adapter):
             poll_timeout=cfg.live_poll_timeout,
             poll_interval=cfg.live_poll_interval,
         )
+            close_timeout=cfg.live_close_timeout,
         if created_at is not None:
             session.created_at = created_at
         await session.start()

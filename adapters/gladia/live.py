@@ -20,7 +20,9 @@ credentials, and:
   live_events`); like Gladia's SDKs it emits a synthetic ``StatusEvent(phase="start_session")``
   once the socket is open (a ``start_session`` sent by the server afterwards is passed through
   as a ``VendorEvent``);
-* ``finalize()`` sends ``{"type": "stop_recording"}``; after the server's normal close it polls
+* ``finalize()`` sends ``{"type": "stop_recording"}``; Gladia must then close the socket within
+  ``live_close_timeout`` seconds (default :data:`CLOSE_TIMEOUT`; else the stream ends with a
+  ``LiveSessionError`` saying so: the wait is bounded); after the server's normal close it polls
   ``GET /v2/live/{id}`` until the job is ``done``/``error`` (``live_poll_timeout`` seconds,
   every ``live_poll_interval``) and ends with ``DoneEvent`` — or a fatal ``ErrorEvent`` when the
   job errored. A job still processing at the deadline gives a non-fatal ``ErrorEvent`` and a
@@ -36,6 +38,7 @@ credentials, and:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
@@ -43,6 +46,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
+import attrs
 import wsproto.events
 from httpx_ws import (
     AsyncWebSocketSession,
@@ -67,7 +71,7 @@ from convoport.live import (
     VendorEvent,
 )
 from convoport.model import Session, SessionStatus, Summary, Transcript
-from convoport.parsing import Payload
+from convoport.parsing import Payload, loads_json
 
 from . import translate, wire
 
@@ -75,6 +79,9 @@ logger = logging.getLogger("convoport.adapters.gladia")
 
 #: Largest server message accepted (a ``post_final_transcript`` of a long session is big).
 MAX_MESSAGE_BYTES = 64 << 20
+
+#: Seconds Gladia has, after ``stop_recording``, to close the socket (``live_close_timeout``).
+CLOSE_TIMEOUT = 60.0
 
 #: Fetches the raw job ``GET /v2/live/{id}`` (the adapter's ``_get_job``).
 FetchJob = Callable[[str], Awaitable[Any]]
@@ -103,7 +110,8 @@ class GladiaLiveSession(LiveSessionBase):
     ``http`` is the adapter's HTTP layer (its ``httpx`` client carries the socket, its
     redactor learns the URL's token); ``fetch_job`` reads the job back after the socket's
     normal close; ``reconnect`` bounds the reconnects; ``poll_timeout``/``poll_interval`` are
-    seconds.
+    seconds, and so is ``close_timeout`` (how long Gladia has to close the socket after
+    ``stop_recording``).
     """
 
     _connection_name: ClassVar[str] = "live socket"
@@ -122,6 +130,7 @@ class GladiaLiveSession(LiveSessionBase):
         poll_timeout: float,
         poll_interval: float,
         sleep: Callable[[float], Awaitable[None]] | None = None,
+        close_timeout: float = CLOSE_TIMEOUT,
     ) -> None:
         super().__init__(
             provider=wire.PROVIDER,
@@ -135,6 +144,7 @@ class GladiaLiveSession(LiveSessionBase):
         self._url = url
         self._poll_timeout = poll_timeout
         self._poll_interval = poll_interval
+        self._close_timeout = close_timeout
         self.init_body = init_body
         token_values = [v for k, v in parse_qsl(urlsplit(url).query) if k.lower() == "token"]
         http.redactor.add(*token_values)
@@ -150,6 +160,7 @@ class GladiaLiveSession(LiveSessionBase):
         self._job_transcript: Transcript | None = None
         self._job_summary: Summary | None = None
         self._post_final: Any = None
+        self._close_watch: asyncio.Task[None] | None = None
         self.connections = 0
 
     def __repr__(self) -> str:
@@ -197,6 +208,7 @@ class GladiaLiveSession(LiveSessionBase):
             if self._stop_requested:
                 return
             self._stop_requested = True
+            self._close_watch = asyncio.create_task(self._watch_close())
             ws = self._ws
             if ws is None:
                 return
@@ -207,11 +219,33 @@ class GladiaLiveSession(LiveSessionBase):
                     "gladia live %s: stop failed (%s)", self.session_id, type(exc).__name__
                 )
 
+    async def _watch_close(self) -> None:
+        """Bounds the wait for Gladia's close after ``stop_recording`` (``close_timeout`` s)."""
+        await asyncio.sleep(self._close_timeout)
+        if self.ended or not self._connection_running:
+            return
+        self._fail(
+            LiveSessionError(
+                f"gladia did not close the live socket of job {self.session_id} within "
+                f"{self._close_timeout:g}s after stop_recording",
+                provider=wire.PROVIDER,
+                session_id=self.session_id,
+                hint="raise live_close_timeout to wait longer; the job may still finish: "
+                f"see 'convoport sessions show gladia {self.session_id}'",
+            )
+        )
+        await self._stop_connection()
+
     async def _cancel(self) -> None:
         await self._stop_connection()
         self._end(SessionStatus.CANCELLED)
 
     async def _close(self) -> None:
+        watch = self._close_watch
+        if watch is not None and not watch.done() and watch is not asyncio.current_task():
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await watch
         if self._connection_running:
             await self._stop_connection()
             self._end(SessionStatus.CANCELLED)
@@ -309,6 +343,10 @@ class GladiaLiveSession(LiveSessionBase):
     # -- translation ------------------------------------------------------------------------
 
     def _on_message(self, message: str | bytes) -> None:
+        """Translates one server message. Never raises for what the server sent: a frame
+        that is not JSON (or too deep, or with an integer no float holds) or that cannot be
+        read is a non-fatal ``ErrorEvent(code="malformed")``, so one bad message never
+        ends the session (nor passes for a dropped socket)."""
         if isinstance(message, bytes):
             try:
                 message = message.decode("utf-8")
@@ -316,17 +354,19 @@ class GladiaLiveSession(LiveSessionBase):
                 self._emit(ErrorEvent(message="gladia sent a binary frame", code="malformed"))
                 return
         try:
-            data = json.loads(message)
-        except ValueError:
+            data = loads_json(message)
+        except ValueError as exc:
             self._emit(
                 ErrorEvent(
-                    message="gladia sent a message that is not JSON",
+                    message=f"gladia sent a message that is not readable JSON ({exc})",
                     code="malformed",
                     provider_data={"text": self._http.redactor.text(message[:500])},
                 )
             )
             return
         for event in translate.live_events(data, session_id=self.session_id):
+            if isinstance(event, ErrorEvent):
+                event = attrs.evolve(event, message=self._http.redactor.text(event.message))
             if isinstance(event, AudioAcknowledged):
                 self._trim(event.byte_end)
             elif isinstance(event, StatusEvent):

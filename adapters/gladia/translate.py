@@ -28,6 +28,7 @@ required field, a wrong type, a timestamp without a timezone, a confidence outsi
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -59,7 +60,7 @@ from convoport.model import (
     Utterance,
     Word,
 )
-from convoport.parsing import Payload, malformed
+from convoport.parsing import Payload, loads_json, malformed
 
 from . import wire
 
@@ -315,8 +316,8 @@ def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo | N
     status = response.status_code
     method = response.request.method
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = loads_json(body)
+    except ValueError:
         return None
     if not isinstance(data, Mapping):
         return None
@@ -503,6 +504,15 @@ def live_events(message: Any, *, session_id: str) -> list[LiveEvent]:
     except MalformedResponse as exc:
         data = dict(message) if isinstance(message, Mapping) else {"message": repr(message)[:500]}
         return [ErrorEvent(message=exc.message, code="malformed", provider_data=data)]
+    except (ValueError, TypeError, LookupError, ArithmeticError, RecursionError) as exc:
+        data = dict(message) if isinstance(message, Mapping) else {"message": repr(message)[:500]}
+        return [
+            ErrorEvent(
+                message=f"unreadable gladia message: {type(exc).__name__}: {str(exc)[:200]}",
+                code="malformed",
+                provider_data=data,
+            )
+        ]
 
 
 def _live_events(message: Any, session_id: str) -> list[LiveEvent]:
@@ -575,18 +585,25 @@ def _ack_events(p: Payload, kind: str, raw: dict[str, Any]) -> list[LiveEvent]:
         isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in byte_range
     ):
         raise malformed(P, f"{data.path}.byte_range", "expected two non-negative integers")
-    time_end = time_range[1] if len(time_range) == 2 else None
-    if time_end is not None and (
-        isinstance(time_end, bool) or not isinstance(time_end, (int, float))
-    ):
-        time_end = None
     return [
         AudioAcknowledged(
             byte_end=int(byte_range[1]),
-            time_end=float(time_end) if time_end is not None else None,
+            time_end=_seconds_or_none(time_range[1] if len(time_range) == 2 else None),
             provider_data=raw,
         )
     ]
+
+
+def _seconds_or_none(value: Any) -> float | None:
+    """An ack's ``time_range`` end as seconds, or None when it is not a finite, non-negative
+    number (it is informative only: the byte range is what the resend logic trusts)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        seconds = float(value)
+    except OverflowError:  # an integer beyond the float range (10**400)
+        return None
+    return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
 __all__ = [
