@@ -53,6 +53,14 @@ class QueryFilter(enum.StrEnum):
     SEARCH = "search"
 
 
+class ListOrder(enum.StrEnum):
+    """The order of a session listing, by creation time: ``newest`` first or ``oldest`` first.
+    Ties keep a stable order of the backend's choosing."""
+
+    NEWEST = "newest"
+    OLDEST = "oldest"
+
+
 def _ports(value: Iterable[Capability | str]) -> frozenset[Capability]:
     return frozenset(Capability(v) for v in value)
 
@@ -61,12 +69,29 @@ def _filters(value: Iterable[QueryFilter | str]) -> frozenset[QueryFilter]:
     return frozenset(QueryFilter(v) for v in value)
 
 
+def _orders(value: Iterable[ListOrder | str]) -> frozenset[ListOrder]:
+    return frozenset(ListOrder(v) for v in value)
+
+
 @attrs.frozen(kw_only=True)
 class Capabilities:
-    """The ports a backend serves and the list filters it applies server-side."""
+    """The ports a backend serves, the list filters it applies server-side, and the listing
+    orders it can give (``orders``; empty: the vendor's order, undocumented). A listing is
+    newest first wherever the backend can give it; asking for an order it cannot give raises
+    ``UnsupportedOperation`` before any I/O (convoport never buffers a listing to reverse it).
+    """
 
     ports: frozenset[Capability] = attrs.field(factory=frozenset, converter=_ports)
     filters: frozenset[QueryFilter] = attrs.field(factory=frozenset, converter=_filters)
+    orders: frozenset[ListOrder] = attrs.field(factory=frozenset, converter=_orders)
+
+    @property
+    def default_order(self) -> ListOrder | None:
+        """The order a listing gives when none is asked for: newest first where the backend
+        can, else the one order it declares, else None (the vendor's)."""
+        if ListOrder.NEWEST in self.orders:
+            return ListOrder.NEWEST
+        return next(iter(sorted(self.orders)), None)
 
     def __contains__(self, item: object) -> bool:
         if isinstance(item, QueryFilter):
@@ -87,7 +112,8 @@ class Capabilities:
         return {
             "ports": sorted(p.value for p in self.ports),
             "filters": sorted(f.value for f in self.filters),
+            "orders": sorted(o.value for o in self.orders),
         }
 
 
-__all__ = ["Capabilities", "Capability", "QueryFilter"]
+__all__ = ["Capabilities", "Capability", "ListOrder", "QueryFilter"]

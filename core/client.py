@@ -22,7 +22,7 @@ import cattrs
 
 from convoport.adapter import Adapter, RecordingStream
 from convoport.archive import as_archive
-from convoport.capabilities import Capabilities, Capability, QueryFilter
+from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.errors import (
     ConfigError,
     ConvoportError,
@@ -115,14 +115,17 @@ class AsyncClient:
         self,
         query: SessionQuery | None = None,
         *,
+        order: ListOrder | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
     ) -> AsyncIterator[Session]:
-        """Every session matching ``query``, newest pages as the vendor orders them, each
-        session once. ``page_size`` is items per request (capped by the adapter);
-        ``limit`` stops after that many sessions."""
+        """Every session matching ``query``, each once, in ``order`` (``"newest"`` or
+        ``"oldest"`` first by creation time; default: newest first wherever the backend can
+        give it — ``capabilities.orders`` says what it can). An order the backend cannot give
+        raises ``UnsupportedOperation`` before any I/O. ``page_size`` is items per request
+        (capped by the adapter); ``limit`` stops after that many sessions."""
         self._require(Capability.CATALOG_LIST)
-        query = query or SessionQuery()
+        query = self._ordered(query or SessionQuery(), order)
         if limit is not None and limit < 0:
             raise ConfigError(f"limit must be >= 0, got {limit}")
         if limit == 0:
@@ -149,6 +152,29 @@ class AsyncClient:
             count += 1
             if limit is not None and count >= limit:
                 return
+
+    def _ordered(self, query: SessionQuery, order: ListOrder | str | None) -> SessionQuery:
+        """``query`` with its order resolved against what the backend declares."""
+        try:
+            asked = None if order is None else ListOrder(order)
+        except ValueError:
+            raise ConfigError(
+                f"order must be newest or oldest, got {order!r}", hint="order='newest'"
+            ) from None
+        if asked is not None and query.order is not None and asked is not query.order:
+            raise ConfigError(
+                f"order={asked.value!r} contradicts the query's order {query.order.value!r}"
+            )
+        wanted = asked or query.order
+        declared = self._adapter.capabilities.orders
+        if wanted is None:
+            wanted = self._adapter.capabilities.default_order
+        elif wanted not in declared:
+            can = ", ".join(sorted(o.value for o in declared)) or "only the vendor's own order"
+            raise UnsupportedOperation(
+                f"order {wanted.value}", self.provider, detail=f"this backend lists {can}"
+            )
+        return attrs.evolve(query, order=wanted)
 
     def _local_filters(self, query: SessionQuery) -> bool:
         """Whether some filter in ``query`` must be applied here (the backend does not)."""
@@ -274,6 +300,10 @@ class AsyncClient:
                             if on_chunk is not None:
                                 on_chunk(recording, chunk)
                     partial.replace(final)
+                except OSError as exc:
+                    if exc.filename is None:  # a failed write (disk full) names no file
+                        raise OSError(exc.errno, exc.strerror, str(partial)) from exc
+                    raise
                 finally:
                     with contextlib.suppress(OSError):
                         partial.unlink(missing_ok=True)
@@ -301,10 +331,6 @@ class AsyncClient:
     async def list_participants(self, session: SessionLike) -> list[Participant]:
         """Who took part in the session."""
         self._require(Capability.PARTICIPANTS)
-                except OSError as exc:
-                    if exc.filename is None:  # a failed write (disk full) names no file
-                        raise OSError(exc.errno, exc.strerror, str(partial)) from exc
-                    raise
         target = await self._session(session)
         return await self._call(
             "list participants", lambda: self._adapter._list_participants(target)
@@ -374,6 +400,14 @@ class AsyncClient:
             raise ConfigError(f"a session id must be a non-empty string, got {session!r}")
         if "\x00" in session:
             raise ConfigError("a session id cannot contain NUL")
+        try:
+            session.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ConfigError(
+                f"the session id {session.encode('utf-8', 'backslashreplace').decode()!r} is not "
+                "valid Unicode text (it holds a lone surrogate)",
+                hint="pass the id the vendor gave (see 'convoport sessions list')",
+            ) from None
         return session
 
     async def _session(self, session: SessionLike) -> Session:
@@ -403,14 +437,6 @@ class AsyncClient:
         except _TRANSLATION_ERRORS as exc:
             raise self._malformed(what, exc) from exc
 
-        try:
-            session.encode("utf-8")
-        except UnicodeEncodeError:
-            raise ConfigError(
-                f"the session id {session.encode('utf-8', 'backslashreplace').decode()!r} is not "
-                "valid Unicode text (it holds a lone surrogate)",
-                hint="pass the id the vendor gave (see 'convoport sessions list')",
-            ) from None
     def _malformed(self, what: str, exc: BaseException) -> MalformedResponse:
         detail = str(exc)
         if isinstance(exc, cattrs.BaseValidationError):

@@ -25,6 +25,8 @@ from typing import Any
 
 import attrs
 
+from convoport.capabilities import ListOrder
+
 JSONDict = dict[str, Any]
 
 
@@ -361,7 +363,9 @@ class SessionQuery:
     ``created_after`` is inclusive and ``created_before`` exclusive; ``created_on`` is one
     UTC day (``"YYYY-MM-DD"``). ``statuses`` keeps sessions in any of the given states.
     ``metadata`` keeps sessions whose ``metadata`` has every given key with that value.
-    ``search`` is the vendor's free-text search (only where the vendor has one).
+    ``search`` is the vendor's free-text search (only where the vendor has one). ``order`` is
+    the listing order (``newest``/``oldest`` first by creation time; None: the backend's
+    default, newest first wherever it can give it): adapters read it, the client resolves it.
     """
 
     created_after: datetime | None = attrs.field(default=None, converter=_utc)
@@ -370,6 +374,9 @@ class SessionQuery:
     statuses: frozenset[SessionStatus] | None = attrs.field(default=None, converter=_statuses)
     metadata: Mapping[str, str] | None = attrs.field(default=None, converter=_string_map)
     search: str | None = None
+    order: ListOrder | None = attrs.field(
+        default=None, converter=attrs.converters.optional(ListOrder)
+    )
 
     @created_on.validator
     def _check_day(self, _: attrs.Attribute[str | None], value: str | None) -> None:

@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import IO, Any, Self, TypeVar
 
 from convoport.adapter import RecordingStream
-from convoport.capabilities import Capabilities
+from convoport.capabilities import Capabilities, ListOrder
 from convoport.client import AsyncClient, SessionLike
 from convoport.errors import ConfigError
 from convoport.live import IngestResult, LiveEvent, LiveOptions, LiveSessionBase
@@ -246,12 +246,13 @@ class SyncClient:
         self,
         query: SessionQuery | None = None,
         *,
+        order: ListOrder | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
     ) -> Iterator[Session]:
         # A generator of this client's, so the client lives as long as the iteration.
         yield from self._portal.iterate(
-            self._client.list_sessions(query, page_size=page_size, limit=limit)
+            self._client.list_sessions(query, order=order, page_size=page_size, limit=limit)
         )
 
     def get_session(self, session: SessionLike) -> Session:

@@ -40,7 +40,7 @@ def test_providers_json_lists_installed_with_capabilities() -> None:
     assert isinstance(data, list)
     for row in data:
         assert set(row) == {"name", "display_name", "package", "version", "capabilities", "error"}
-        assert set(row["capabilities"]) == {"ports", "filters"}
+        assert set(row["capabilities"]) == {"ports", "filters", "orders"}
 
 
 def test_providers_table_runs() -> None:

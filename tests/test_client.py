@@ -294,7 +294,7 @@ def test_capabilities_value() -> None:
     assert Capability.CATALOG_GET in caps.ports
     assert caps.supports("catalog.get")
     assert QueryFilter.STATUS in caps
-    assert caps.as_dict() == {"ports": ["catalog.get"], "filters": ["statuses"]}
+    assert caps.as_dict() == {"ports": ["catalog.get"], "filters": ["statuses"], "orders": []}
     with pytest.raises(ValueError):
         Capabilities(ports={"teleport"})
     assert attrs.evolve(caps) == caps

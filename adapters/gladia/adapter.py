@@ -30,7 +30,7 @@ import attrs
 import httpx
 
 from convoport.adapter import Adapter, ConnectOptions, RecordingStream
-from convoport.capabilities import Capabilities, Capability, QueryFilter
+from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import setting
 from convoport.errors import ConfigError, NotFound
 from convoport.http import ErrorInfo, ErrorParser, RetryPolicy, StreamedResponse, quote_segment
@@ -116,6 +116,7 @@ class GladiaAdapter(Adapter):
             QueryFilter.STATUS,
             QueryFilter.METADATA,
         },
+        orders={ListOrder.NEWEST},  # Gladia lists newest first and has no sort parameter
     )
     config_class: ClassVar[type[Any]] = GladiaConfig
     #: list pages carry whole jobs (``ListStreamingResponse.items`` are ``StreamingResponse``)
@@ -287,8 +288,8 @@ class GladiaAdapter(Adapter):
             ),
             poll_timeout=cfg.live_poll_timeout,
             poll_interval=cfg.live_poll_interval,
-        )
             close_timeout=cfg.live_close_timeout,
+        )
         if created_at is not None:
             session.created_at = created_at
         await session.start()

@@ -19,8 +19,9 @@ Capabilities: catalog list/get/delete, recordings, transcripts, summaries, parti
 archive sink. Every list filter runs in SQL: ``created_after`` (inclusive), ``created_before``
 (exclusive), ``created_on`` (one UTC day), ``statuses``, ``metadata`` (each key equal to the
 value as ``str()`` gives it, via SQLite's JSON functions) and ``search``: a case-insensitive
-(ASCII) substring match on the session's title or its vendor id. Sessions are listed oldest
-first (``created_at``, then ref; sessions without a time come first).
+(ASCII) substring match on the session's title or its vendor id. Sessions are listed newest
+first (``created_at``, then ref, both descending; sessions without a time last), or oldest first
+(``order="oldest"``: the exact reverse).
 
 Behaviour worth knowing:
 
@@ -66,7 +67,7 @@ from convoport.archive import (
     VerifyIssue,
     VerifyReport,
 )
-from convoport.capabilities import Capabilities, Capability, QueryFilter
+from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import setting
 from convoport.errors import ArchiveError, NotFound
 from convoport.model import (
@@ -198,6 +199,7 @@ class LocalAdapter(ArchiveAdapter):
             Capability.ARCHIVE_SINK,
         },
         filters=set(QueryFilter),
+        orders=set(ListOrder),
     )
     config_class = LocalConfig
     default_page_size = 50

@@ -26,6 +26,7 @@ from typing import Any, ParamSpec, TypeVar
 import attrs
 
 from convoport.archive import LedgerEntry, SessionBundle
+from convoport.capabilities import ListOrder
 from convoport.errors import ArchiveError, ConfigError, ConvoportError
 from convoport.model import (
     ChatMessage,
@@ -270,7 +271,9 @@ class Catalog:
 
     @_guarded("list sessions")
     def list_sessions(self, query: SessionQuery, offset: int, limit: int) -> list[Session]:
-        """One page of sessions matching ``query``, ordered by ``created_at`` then ref."""
+        """One page of sessions matching ``query`` in ``query.order``: newest first (by
+        ``created_at``, then ref descending; sessions without a time last) unless ``oldest``
+        is asked for (the exact reverse)."""
         where: list[str] = []
         params: list[Any] = []
         if query.created_after is not None:
@@ -303,7 +306,10 @@ class Catalog:
         sql = "SELECT ref, neutral FROM sessions"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY created_at, ref LIMIT ? OFFSET ?"
+        if query.order is ListOrder.OLDEST:
+            sql += " ORDER BY created_at IS NOT NULL, created_at, ref LIMIT ? OFFSET ?"
+        else:
+            sql += " ORDER BY created_at IS NULL, created_at DESC, ref DESC LIMIT ? OFFSET ?"
         params += [limit, offset]
         return [self._decode(n, Session, r) for r, n in self.conn.execute(sql, params)]
 

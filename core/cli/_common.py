@@ -102,6 +102,7 @@ def build_query(
     day: str | None,
     meta: tuple[str, ...],
     search: str | None,
+    order: str | None = None,
 ) -> Any:
     from convoport.model import SessionQuery, SessionStatus
 
@@ -120,6 +121,7 @@ def build_query(
             statuses=statuses,
             metadata=metadata or None,
             search=search,
+            order=order,
         )
     except ValueError as exc:
         raise ConfigError(
@@ -136,6 +138,12 @@ def query_options(fn: Any) -> Any:
             click.option("--day", help="Created on this UTC day (YYYY-MM-DD)."),
             click.option("--meta", multiple=True, help="Metadata KEY=VALUE (repeat)."),
             click.option("--search", help="The vendor's free-text search."),
+            click.option(
+                "--order",
+                type=click.Choice(["newest", "oldest"]),
+                help="Listing order by creation time (default: newest first where the backend "
+                "can; see 'convoport providers').",
+            ),
         ]
     ):
         fn = option(fn)

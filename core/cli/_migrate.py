@@ -62,6 +62,7 @@ def migrate_command(
     day: str | None,
     meta: tuple[str, ...],
     search: str | None,
+    order: str | None,
     include: tuple[str, ...],
     concurrency: int,
     attempts: int,
@@ -74,7 +75,7 @@ def migrate_command(
     from convoport.migration import Progress, SessionOutcome, migrate
     from convoport.model import SessionRef
 
-    query = build_query(status, since, until, day, meta, search)
+    query = build_query(status, since, until, day, meta, search, order)
     show = not state.json
     progress = RichProgress(
         TextColumn("{task.description:<10}"),

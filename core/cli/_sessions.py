@@ -40,13 +40,14 @@ def sessions_list(
     day: str | None,
     meta: tuple[str, ...],
     search: str | None,
+    order: str | None,
     limit: int,
     sandbox: bool,
 ) -> None:
     """List the sessions of TARGET (a provider or local:PATH)."""
     from convoport.serde import unstructure
 
-    query = build_query(status, since, until, day, meta, search)
+    query = build_query(status, since, until, day, meta, search, order)
 
     async def go() -> tuple[str, list[Any]]:
         async with connect_target(target, sandbox) as client:

@@ -330,6 +330,7 @@ def test_capabilities() -> None:
     caps = GladiaAdapter.capabilities
     assert caps.as_dict() == {
         "filters": ["created_after", "created_before", "created_on", "metadata", "statuses"],
+        "orders": ["newest"],
         "ports": [
             "catalog.delete",
             "catalog.get",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import attrs
 import pytest
 
 import convoport
@@ -41,12 +42,29 @@ async def _fill(adapter: LocalAdapter, count: int = 12) -> list[Session]:
 
 
 async def _ids(client: convoport.AsyncClient, query: SessionQuery | None = None) -> list[str]:
-    return [s.id async for s in client.list_sessions(query)]
+    """The ids listed oldest first (these tests are about filters, not the default order)."""
+    return [s.id async for s in client.list_sessions(query, order="oldest")]
 
 
 async def test_ordered_by_created_at(adapter: LocalAdapter, client: convoport.AsyncClient) -> None:
     sessions = await _fill(adapter)
-    assert [s async for s in client.list_sessions()] == sessions
+    # newest first by default, like the vendors; oldest first is the exact reverse
+    assert [s async for s in client.list_sessions()] == sessions[::-1]
+    assert [s async for s in client.list_sessions(order="newest", page_size=5)] == sessions[::-1]
+    assert [s async for s in client.list_sessions(order="oldest", page_size=5)] == sessions
+    oldest = SessionQuery(order="oldest")
+    assert [s async for s in client.list_sessions(oldest)] == sessions
+
+
+async def test_sessions_without_a_time_come_last_when_newest_first(
+    adapter: LocalAdapter, client: convoport.AsyncClient
+) -> None:
+    sessions = await _fill(adapter, count=3)
+    timeless = attrs.evolve(make_session("zz", day=0), created_at=None)
+    await archive_session(adapter, timeless)
+    listed = [s.id async for s in client.list_sessions()]
+    assert listed == [s.id for s in sessions[::-1]] + ["zz"]
+    assert [s.id async for s in client.list_sessions(order="oldest")] == listed[::-1]
 
 
 @pytest.mark.parametrize(
@@ -79,7 +97,7 @@ async def test_filters_match_the_neutral_semantics(
 async def test_filters_are_applied_in_sql(adapter: LocalAdapter) -> None:
     await _fill(adapter)
     page = await adapter._list_sessions_page(SessionQuery(metadata={"team": "a"}), None, 100)
-    assert [s.id for s in page.items] == [f"s{i:02d}" for i in range(1, 12, 2) if i != 5]
+    assert [s.id for s in page.items] == [f"s{i:02d}" for i in range(11, 0, -2) if i != 5]
 
 
 async def test_search_title_and_id(adapter: LocalAdapter, client: convoport.AsyncClient) -> None:
@@ -106,7 +124,7 @@ async def test_pagination_across_pages(
 
     adapter._list_sessions_page = spy  # type: ignore[method-assign,assignment]
     got = [s async for s in client.list_sessions(page_size=3)]
-    assert got == sessions
+    assert got == sessions[::-1]
     assert pages == [3, 3, 3, 2]
     pages.clear()
     assert len([s async for s in client.list_sessions(page_size=3, limit=4)]) == 4

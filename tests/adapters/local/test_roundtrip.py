@@ -82,7 +82,7 @@ async def test_sessions_of_several_providers(
     b = make_session("other", provider="illocution", day=2)
     await archive_session(adapter, a)
     await archive_session(adapter, b)
-    assert [s async for s in client.list_sessions()] == [a, b]
+    assert [s async for s in client.list_sessions()] == [b, a]  # newest first
     assert await client.get_session("illocution:other") == b
     assert (await client.get_transcript("illocution:other")).session_id == "other"
 
