@@ -55,7 +55,8 @@ Errors
 
 Configuration: ``api_key`` (``ILLOCUTION_API_KEY``), ``base_url`` (``ILLOCUTION_BASE_URL``,
 default ``https://api.illocution.ai``), ``keepalive_margin`` (seconds, default 60,
-``ILLOCUTION_KEEPALIVE_MARGIN``), ``chunk_size`` (bytes, default 65536,
+``ILLOCUTION_KEEPALIVE_MARGIN``), ``result_timeout`` (seconds ``done`` may take after
+``finalize``, default 300, ``ILLOCUTION_RESULT_TIMEOUT``), ``chunk_size`` (bytes, default 65536,
 ``ILLOCUTION_CHUNK_SIZE``; the vendor recommends 32-128 kB).
 """
 
@@ -106,6 +107,13 @@ def _positive_float(value: Any) -> float:
     return number
 
 
+def _timeout_seconds(value: Any) -> float:
+    number = float(value)
+    if not math.isfinite(number) or number <= 0:
+        raise ValueError(f"result_timeout must be a number of seconds > 0, got {value!r}")
+    return number
+
+
 def _chunk_size(value: Any) -> int:
     number = int(value)
     if not 1024 <= number <= 8 << 20:
@@ -128,6 +136,12 @@ class IllocutionConfig:
         env="ILLOCUTION_KEEPALIVE_MARGIN",
         converter=_positive_float,
         help="seconds before expires_at at which a silent live session sends keepalive",
+    )
+    result_timeout: float = setting(
+        default=300.0,
+        env="ILLOCUTION_RESULT_TIMEOUT",
+        converter=_timeout_seconds,
+        help="seconds to wait, after finalize, for the live session's done event",
     )
     chunk_size: int = setting(
         default=wire.CHUNK_SIZE_DEFAULT,
@@ -175,6 +189,7 @@ class IllocutionAdapter(Adapter):
             retry=self.http.retry,
             clock=self.clock,
             sleep=self.sleep,
+            result_timeout=self.config.result_timeout,
         )
 
     async def _start_live(self, options: LiveOptions) -> IllocutionLiveSession:

@@ -29,6 +29,10 @@ Behaviour (see the adapter docstring for the user-facing summary):
   vendor sends it only after finalize; a ``done`` seen earlier is held until then, which also
   makes recorded streams replay deterministically). ``error`` ends the session at once; after
   ``cancel`` it ends it as CANCELLED.
+* **Bounded wait for the result.** After ``finalize`` is acknowledged, ``done`` (or ``error``)
+  must arrive within ``result_timeout`` seconds (``ILLOCUTION_RESULT_TIMEOUT``, default
+  :data:`RESULT_TIMEOUT`); a stream that only sends heartbeats past that ends with a
+  ``LiveSessionError`` saying it waited for ``done``.
 * **Expiry.** 404/410 on a chunk or control request means the server no longer knows the
   session: :class:`LiveSessionError` saying it expired.
 """
@@ -79,6 +83,8 @@ CHUNK_TIMEOUT = httpx.Timeout(60.0)
 EVENTS_TIMEOUT = httpx.Timeout(30.0, read=None)
 #: Seconds to wait, after an acknowledged cancel, for the stream's error event before ending.
 CANCEL_GRACE = 5.0
+#: Seconds to wait, after an acknowledged finalize, for ``done`` (``result_timeout``).
+RESULT_TIMEOUT = 300.0
 
 _WAV_FORMATS = {"pcm": (1, None), "pcm_s16le": (1, 16), "alaw": (6, 8), "ulaw": (7, 8)}
 
@@ -110,6 +116,8 @@ class LiveTuning:
     clock: Callable[[], float]
     sleep: Callable[[float], Awaitable[None]]
     wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    #: seconds ``done`` may take after an acknowledged finalize (real time, never ``sleep``)
+    result_timeout: float = RESULT_TIMEOUT
 
 
 class IllocutionLiveSession(LiveSessionBase):
@@ -167,6 +175,7 @@ class IllocutionLiveSession(LiveSessionBase):
         self._connection_open = False
         self._keepalive_task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.Task[None] | None = None
+        self._result_watch: asyncio.Task[None] | None = None
         self._deadline = 0.0
         self._keepalive_due = 0.0
         self._touch(start.expires_at)
@@ -500,6 +509,26 @@ class IllocutionLiveSession(LiveSessionBase):
                 raise
             self._finalized = True
         self._deliver_done()
+        if not self.ended:
+            self._result_watch = asyncio.create_task(self._watch_result())
+
+    async def _watch_result(self) -> None:
+        """Bounds the wait for ``done`` after finalize (``result_timeout`` seconds)."""
+        timeout = self._tuning.result_timeout
+        await asyncio.sleep(timeout)
+        if self.ended:
+            return
+        self._fail(
+            LiveSessionError(
+                f"live session {self.session_id} sent no 'done' event within {timeout:g}s "
+                "after finalize (the stream stayed open without a result)",
+                provider=self.provider_name,
+                session_id=self.session_id,
+                hint="raise ILLOCUTION_RESULT_TIMEOUT (result_timeout) to wait longer; "
+                "Illocution has no read-back API: results not streamed are lost",
+            )
+        )
+        await self._stop_connection()
 
     async def _cancel(self) -> None:
         if self.ended or self._cancel_requested:
@@ -519,8 +548,8 @@ class IllocutionLiveSession(LiveSessionBase):
         self._end(SessionStatus.CANCELLED)
 
     async def _close(self) -> None:
-        for task in (self._keepalive_task, self._watchdog):
-            if task is not None and not task.done():
+        for task in (self._keepalive_task, self._watchdog, self._result_watch):
+            if task is not None and not task.done() and task is not asyncio.current_task():
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
@@ -576,6 +605,7 @@ class IllocutionLiveSession(LiveSessionBase):
 
 
 __all__ = [
+    "RESULT_TIMEOUT",
     "IllocutionLiveSession",
     "LiveTuning",
     "wav_header_for",

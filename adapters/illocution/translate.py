@@ -42,7 +42,7 @@ from convoport.live import (
     merge_provider_options,
 )
 from convoport.model import Session, SessionStatus, Summary, Transcript, Utterance
-from convoport.parsing import Payload
+from convoport.parsing import Payload, loads_json
 
 from . import wire
 
@@ -53,11 +53,13 @@ PROVIDER = wire.PROVIDER
 
 
 def _is_number(value: Any) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(float(value))
-    )
+    """A finite JSON number a float can hold (``10**400`` is not one)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(value))
+    except OverflowError:
+        return False
 
 
 def ms_to_seconds(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -237,7 +239,7 @@ def parse_data(text: str) -> Any:
     Raises ``ValueError`` when it is not JSON."""
     if not text.strip():
         return {}
-    return json.loads(text)
+    return loads_json(text)
 
 
 # -- live start / chunk / control answers --------------------------------------------------
@@ -316,7 +318,7 @@ def error_detail(body: bytes) -> tuple[str | None, dict[str, Any]]:
     ``detail`` (the raw value). A body that is not JSON gives its text as the message."""
     text = body.decode("utf-8", errors="replace").strip()
     try:
-        data = json.loads(text) if text else None
+        data = loads_json(text) if text else None
     except ValueError:
         return (text[:300] or None), {}
     if not isinstance(data, Mapping):
