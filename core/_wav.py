@@ -31,12 +31,53 @@ class WavFormat:
 
 _ENCODINGS = {1: "pcm", 6: "alaw", 7: "ulaw", 0xFFFE: "pcm"}
 
+#: The formats a live backend can be fed: channels, sample rates (Hz) and bits per sample.
+MAX_CHANNELS = 32
+MIN_SAMPLE_RATE = 1000
+MAX_SAMPLE_RATE = 384_000
+PCM_BITS = (8, 16, 24, 32)
+
+
+def check_format(*, sample_rate: int, channels: int, bits: int, encoding: str = "pcm") -> None:
+    """Refuses a format no live backend can take, with a ``ConfigError`` that says which
+    field is wrong: ``channels`` 1..:data:`MAX_CHANNELS`, ``sample_rate``
+    :data:`MIN_SAMPLE_RATE`..:data:`MAX_SAMPLE_RATE` Hz, ``bits`` one of :data:`PCM_BITS` (8
+    for A-law and mu-law). Every WAV read (live, re-processing, the emulators) and every WAV
+    header written goes through it."""
+    if not 1 <= channels <= MAX_CHANNELS:
+        raise ConfigError(
+            f"the WAV file declares {channels} channels (1..{MAX_CHANNELS} are supported)",
+            hint="the header is damaged or the file is not audio convoport can stream",
+        )
+    if not MIN_SAMPLE_RATE <= sample_rate <= MAX_SAMPLE_RATE:
+        raise ConfigError(
+            f"the WAV file declares a sample rate of {sample_rate} Hz "
+            f"({MIN_SAMPLE_RATE}..{MAX_SAMPLE_RATE} Hz are supported)",
+            hint="the header is damaged or the file is not audio convoport can stream",
+        )
+    allowed = (8,) if encoding in ("alaw", "ulaw") else PCM_BITS
+    if bits not in allowed:
+        raise ConfigError(
+            f"the WAV file declares {bits}-bit {encoding} samples "
+            f"({', '.join(map(str, allowed))}-bit are supported)",
+            hint="convert it to 16-bit PCM (e.g. ffmpeg -i in.wav -c:a pcm_s16le out.wav)",
+        )
+
 
 def wav_header(
     *, sample_rate: int, channels: int, bits: int, fmt: int = 1, data_size: int | None = None
 ) -> bytes:
     """A 44-byte WAV header. ``data_size`` None: a stream of unknown length (RIFF and data
-    sizes 0xFFFFFFFF, which transcoders such as ffmpeg read as "until the end")."""
+    sizes 0xFFFFFFFF, which transcoders such as ffmpeg read as "until the end"). A format
+    :func:`check_format` refuses, or a ``data_size`` beyond 4 GiB, is a ``ConfigError``."""
+    check_format(
+        sample_rate=sample_rate,
+        channels=channels,
+        bits=bits,
+        encoding={6: "alaw", 7: "ulaw"}.get(fmt, "pcm"),
+    )
+    if data_size is not None and not 0 <= data_size <= 0xFFFFFFFF - 36:
+        raise ConfigError(f"a WAV file cannot hold {data_size} bytes of audio (4 GiB at most)")
     block_align = channels * bits // 8
     fmt_chunk = struct.pack(
         "<HHIIHH", fmt, channels, sample_rate, sample_rate * block_align, block_align, bits
@@ -109,6 +150,9 @@ class WavStreamReader:
                 tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
                 if tag not in _ENCODINGS:
                     raise ConfigError(f"unsupported WAV encoding (format tag {tag})")
+                check_format(
+                    sample_rate=rate, channels=channels, bits=bits, encoding=_ENCODINGS[tag]
+                )
                 fmt = WavFormat(
                     sample_rate=rate, bit_depth=bits, channels=channels, encoding=_ENCODINGS[tag]
                 )
