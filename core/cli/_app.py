@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -60,11 +61,38 @@ def fail(state: State | None, error: BaseException) -> NoReturn:
         import traceback
 
         traceback.print_exception(error, file=sys.stderr)
-    message = " ".join(str(error).split()) or type(error).__name__
-    if not isinstance(error, ConvoportError):
-        message = f"{type(error).__name__}: {message}"
+    if isinstance(error, OSError) and not isinstance(error, ConvoportError):
+        message = os_error_message(error)
+    else:
+        message = " ".join(str(error).split()) or type(error).__name__
+        if not isinstance(error, ConvoportError):
+            message = f"{type(error).__name__}: {message}"
     click.echo(f"convoport: error: {message}", err=True)
     raise SystemExit(exit_code_for(error))
+
+
+_OS_HINTS = {
+    errno.ENOSPC: "free some disk space, or write somewhere else",
+    errno.EDQUOT: "the disk quota is used up; free some space, or write somewhere else",
+    errno.EACCES: "check the permissions of the file and its folder",
+    errno.EPERM: "check the permissions of the file and its folder",
+    errno.EROFS: "the file system is read-only; write somewhere else",
+    errno.ENOENT: "check that the folder exists",
+}
+
+
+def os_error_message(error: OSError) -> str:
+    """An operating-system error as one line that names the file and says what to do
+    (``No space left on device: /data/call.wav.part (free some disk space, …)``)."""
+    reason = error.strerror or type(error).__name__
+    where = error.filename if error.filename is not None else None
+    text = reason if where is None else f"{reason}: {where}"
+    if error.filename2 is not None:
+        text += f" -> {error.filename2}"
+    hint = _OS_HINTS.get(error.errno or -1)
+    if hint:
+        text += f" ({hint})"
+    return " ".join(text.split())
 
 
 def _env_debug() -> bool:
@@ -89,7 +117,32 @@ _default_showwarning = warnings.showwarning
 
 
 class ConvoportGroup(click.Group):
-    """A group whose commands turn every error into one line and a meaningful exit code."""
+    """A group whose commands turn every error into one line and a meaningful exit code.
+
+    Click's own usage errors (an unknown command or option, a bad option value) are one line
+    too: ``convoport: error: No such option: --nope (see 'convoport sessions list --help')``,
+    exit code 2; ``--help`` and ``--version`` print as usual."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()  # plain ``convoport``: the help, as click prints it
+            raise SystemExit(exc.exit_code) from None
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "convoport"
+            message = " ".join(exc.format_message().split())
+            click.echo(f"convoport: error: {message} (see '{where} --help')", err=True)
+            raise SystemExit(exc.exit_code) from None
+        except click.ClickException as exc:
+            click.echo(f"convoport: error: {' '.join(exc.format_message().split())}", err=True)
+            raise SystemExit(exc.exit_code) from None
+        except click.Abort:
+            click.echo("convoport: interrupted", err=True)
+            raise SystemExit(EXIT_INTERRUPTED) from None
+        raise SystemExit(code if isinstance(code, int) else EXIT_OK)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -189,4 +242,4 @@ def main(argv: list[str] | None = None) -> None:
     cli.main(args=argv, prog_name="convoport")
 
 
-__all__ = ["State", "cli", "exit_code_for", "fail", "json_option", "main"]
+__all__ = ["State", "cli", "exit_code_for", "fail", "json_option", "main", "os_error_message"]
