@@ -33,7 +33,8 @@ primitive                              capability             returns
 =====================================  =====================  ===================================
 
 Hooks with defaults: ``_sandbox_options(cls)`` (the options that wire the adapter to its
-in-process emulator), ``aclose()``. Class attributes: see :class:`Adapter`.
+in-process emulator), ``_session_extras(session)`` (vendor-only data a migration archives
+raw beside the session), ``aclose()``. Class attributes: see :class:`Adapter`.
 
 Vendor-only operations (no neutral meaning) are public methods of the adapter class named
 ``ex_<operation>`` as the vendor names the operation (Libcloud's convention; Gladia's
@@ -216,6 +217,13 @@ class Adapter:
 
     async def aclose(self) -> None:
         """Releases connections."""
+
+    async def _session_extras(self, session: Session) -> dict[str, Any]:
+        """Vendor-only data of ``session`` that a migration archives raw beside it (a JSON
+        object: extension name -> the vendor's payload, e.g. Syllable's latency, timeline and
+        labels). Default: none. A ``NotFound`` for one part should leave that part out (and
+        may name it under ``"missing"``); other errors fail the session's copy, to be retried."""
+        return {}
 
     async def _session_for(self, session_id: str) -> Session:
         """The session artifact primitives receive when the caller gave only an id: the one

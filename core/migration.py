@@ -392,12 +392,16 @@ class _Runner:
         if not src.listed_sessions_complete and Capability.CATALOG_GET in src.capabilities.ports:
             session = await self.src.get_session(session)
         artifacts: list[str] = []
+        #: artifact -> why the source has none (NotFound): archived beside the session
+        missing: dict[str, str] = {}
         transcripts: tuple[Transcript, ...] = ()
         if self._wanted("transcripts"):
             if isinstance(src, ArchiveAdapter):  # the original and the re-processed ones
                 transcripts = tuple(await src.list_transcripts(session.ref))
             else:
-                transcript = await _optional(self.src.get_transcript(session))
+                transcript = await _optional(
+                    self.src.get_transcript(session), missing, "transcript"
+                )
                 transcripts = () if transcript is None else (transcript,)
             if transcripts:
                 artifacts.append(
@@ -405,22 +409,26 @@ class _Runner:
                 )
         summary = None
         if self._wanted("summaries"):
-            summary = await _optional(self.src.get_summary(session))
+            summary = await _optional(self.src.get_summary(session), missing, "summary")
             if summary is not None:
                 artifacts.append("summary")
         participants: list[Participant] = []
         if self._wanted("participants"):
-            participants = await _optional(self.src.list_participants(session)) or []
+            participants = (
+                await _optional(self.src.list_participants(session), missing, "participants") or []
+            )
             if participants:
                 artifacts.append(f"{len(participants)} participants")
         chat: list[ChatMessage] = []
         if self._wanted("chat"):
-            chat = await _optional(self.src.list_chat(session)) or []
+            chat = await _optional(self.src.list_chat(session), missing, "chat") or []
             if chat:
                 artifacts.append(f"{len(chat)} chat messages")
         recordings: list[Recording] = []
         if self._wanted("recordings"):
-            recordings = await _optional(self.src.list_recordings(session)) or []
+            recordings = (
+                await _optional(self.src.list_recordings(session), missing, "recordings") or []
+            )
         if self.options.dry_run:
             size = sum(r.size or 0 for r in recordings)
             artifacts += [f"recording {r.id}" for r in recordings]
@@ -435,6 +443,11 @@ class _Runner:
             media.append(stored)
             moved += stored.size
             artifacts.append(f"recording {recording.id}")
+        # Vendor extras (the adapter's ``_session_extras``) are archived raw beside the
+        # session, with what the source did not have.
+        raw = dict(await src._session_extras(session))
+        if missing:
+            raw["missing"] = {**missing, **(raw.get("missing") or {})}
         bundle = SessionBundle(
             source=ref,
             session=session,
@@ -443,6 +456,7 @@ class _Runner:
             participants=tuple(participants),
             chat=tuple(chat),
             media=tuple(media),
+            provider_data=raw,
         )
         await sink._commit_session(bundle)
         return SessionOutcome(ref=ref, state="copied", bytes=moved, artifacts=artifacts)
@@ -573,11 +587,16 @@ def migrate_sync(
     return asyncio.run(run())
 
 
-async def _optional(awaitable: Any) -> Any:
-    """The awaited value, or None when the vendor has no such artifact (``NotFound``)."""
+async def _optional(
+    awaitable: Any, missing: dict[str, str] | None = None, artifact: str = ""
+) -> Any:
+    """The awaited value, or None when the vendor has no such artifact (``NotFound``, whose
+    message is noted in ``missing[artifact]``)."""
     try:
         return await awaitable
-    except NotFound:
+    except NotFound as exc:
+        if missing is not None:
+            missing[artifact] = exc.message
         return None
 
 
