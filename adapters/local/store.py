@@ -2,10 +2,19 @@
 
 The connection runs in WAL mode with ``foreign_keys=ON`` and a ``busy_timeout``; it is in
 autocommit mode and every write is an explicit ``BEGIN IMMEDIATE`` … ``COMMIT`` (``ROLLBACK`` on
-any error), so a failure never leaves half a session behind. The methods are blocking and
-thread-safe (one lock per catalog: SQLite stays single-writer); the adapter calls them from
-worker threads. Every ``sqlite3`` error comes out as an ``ArchiveError`` naming the catalog file
-and what to do.
+any error), so a failure never leaves half a session behind.
+
+**Reading never writes.** Opening an existing archive without ``create`` changes nothing in it:
+a catalog whose schema is older than this convoport is read as it is (the tables later versions
+add are read as empty) and upgraded only by the first write; a catalog this process may not
+write (read-only media, a file or folder owned by another user) is opened read-only (SQLite
+``mode=ro``, else ``immutable=1`` when even the WAL index cannot be created), and a write to it
+is an ``ArchiveError`` saying so. A 0-byte or schema-less ``catalog.sqlite`` is not an archive:
+without ``create`` it is a ``ConfigError`` (a read never creates an archive).
+
+The methods are blocking and thread-safe (one lock per catalog: SQLite stays single-writer);
+the adapter calls them from worker threads. Every ``sqlite3`` error comes out as an
+``ArchiveError`` naming the catalog file and what to do.
 
 Rows hold the neutral objects as ``convoport.serde.to_json`` text (the vendor's raw payloads
 travel inside them, in each object's ``provider_data``).
@@ -15,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -46,6 +56,8 @@ from .media import check_relative, session_dir
 
 #: The catalog's file name inside the archive folder.
 CATALOG_NAME = "catalog.sqlite"
+#: How a catalog this process may not write is opened, in order (SQLite URI parameters).
+READ_ONLY_MODES = ("mode=ro", "mode=ro&immutable=1")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -143,10 +155,15 @@ class Catalog:
     """The SQLite catalog of one archive folder. Open with :meth:`open`; :meth:`close` when
     done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(self, path: Path, conn: sqlite3.Connection, *, read_only: bool = False) -> None:
         self.path = path
         self._conn: sqlite3.Connection | None = conn
         self._lock = threading.RLock()
+        #: opened read-only (this process may not write the catalog): writes are refused
+        self.read_only = read_only
+        #: the schema is older than :data:`schema.LATEST`; the first write upgrades it
+        self._upgrade_pending = False
+        self._shims: list[str] = []
 
     # -- opening --------------------------------------------------------------------------
 
@@ -169,11 +186,20 @@ class Catalog:
                         hint="choose a folder path for the archive",
                     )
                 folder.mkdir(parents=True, exist_ok=True)
+            elif db.stat().st_size == 0 and not create:
+                raise ConfigError(
+                    f"no archive at {folder}: its {CATALOG_NAME} is empty (0 bytes)",
+                    hint="restore the catalog from a backup, or remove the empty file and let "
+                    "a migration create the archive",
+                )
+            writable = not exists or _may_write(db)
         except OSError as exc:
             raise ArchiveError(
                 f"cannot create the archive folder {folder}: {exc}",
                 hint="check the path and its permissions",
             ) from exc
+        if not writable:
+            return cls._open_read_only(db, busy_timeout)
         try:
             conn = sqlite3.connect(
                 db, isolation_level=None, check_same_thread=False, timeout=busy_timeout
@@ -185,29 +211,134 @@ class Catalog:
             ) from exc
         catalog = cls(db, conn)
         try:
-            catalog._setup(busy_timeout)
+            catalog._setup(busy_timeout, create=create)
         except BaseException:
             conn.close()
             raise
         return catalog
 
-    def _setup(self, busy_timeout: float) -> None:
+    @classmethod
+    def _open_read_only(cls, db: Path, busy_timeout: float) -> Catalog:
+        """Opens a catalog this process may not write: ``mode=ro``, else (no WAL index can
+        be created next to it, as on read-only media) ``immutable=1``."""
+        last: sqlite3.Error | None = None
+        for flags in READ_ONLY_MODES:
+            try:
+                conn = sqlite3.connect(
+                    f"{db.resolve().as_uri()}?{flags}",
+                    uri=True,
+                    isolation_level=None,
+                    check_same_thread=False,
+                    timeout=busy_timeout,
+                )
+            except sqlite3.Error as exc:
+                last = exc
+                continue
+            catalog = cls(db, conn, read_only=True)
+            try:
+                catalog._setup_read_only(busy_timeout)
+            except sqlite3.OperationalError as exc:
+                conn.close()
+                last = exc
+                continue
+            except BaseException:
+                conn.close()
+                raise
+            return catalog
+        raise ArchiveError(
+            f"cannot open the read-only archive catalog {db}: {last}",
+            hint="check that the file is readable by this user",
+        )
+
+    def _setup_read_only(self, busy_timeout: float) -> None:
+        conn = self.conn
+        conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+        conn.execute("PRAGMA query_only = ON")
+        conn.create_function("cp_float_text", 1, _float_text, deterministic=True)
+        try:
+            version = schema.current_version(conn)
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "unable to open" in str(exc):
+                raise  # the next way of opening may work
+            raise self.error("open", exc) from exc
+        self._check_archive(version)
+        if version < schema.LATEST and not self._read_old_schema(version):
+            raise ArchiveError(
+                f"the read-only archive at {self.path.parent} has schema version {version}, "
+                f"older than this convoport's ({schema.LATEST}), and cannot be read without "
+                "upgrading it",
+                hint="open it once with write access (any write upgrades it), or read it "
+                "with the convoport version that wrote it",
+            )
+
+    def _setup(self, busy_timeout: float, *, create: bool) -> None:
         conn = self._conn
         assert conn is not None
         try:
             conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            if str(mode).lower() != "wal":
-                raise ArchiveError(
-                    f"the archive catalog {self.path} cannot use WAL journaling (got {mode})",
-                    hint="keep the archive on a local disk that supports it",
-                )
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.create_function("cp_float_text", 1, _float_text, deterministic=True)
-            schema.migrate(conn, str(self.path))
+            version = schema.current_version(conn)
+            if not create:
+                self._check_archive(version)
+                if version < schema.LATEST and self._read_old_schema(version):
+                    self._upgrade_pending = True  # read as it is; the first write upgrades
+                    return
+            self._upgrade()
         except sqlite3.Error as exc:
             raise self.error("open", exc) from exc
+
+    def _check_archive(self, version: int) -> None:
+        """Refuses a catalog without convoport's schema (a read never creates one) and one
+        written by a newer convoport."""
+        if version == 0:
+            raise ConfigError(
+                f"no archive at {self.path.parent}: {self.path.name} holds no convoport catalog",
+                hint="check the path, or let a migration create the archive (create=True)",
+            )
+        schema.check_version(version, str(self.path))
+
+    def _read_old_schema(self, version: int) -> bool:
+        """Makes a catalog at an older ``version`` readable without changing it: the tables
+        later versions add exist as empty TEMP tables (in this connection only). False when a
+        later step does more than add tables (then it cannot be read without upgrading)."""
+        statements = [st for v, steps in schema.MIGRATIONS if v > version for st in steps]
+        creates: list[tuple[str, str]] = []
+        for statement in statements:
+            text = " ".join(statement.split())
+            head = text.upper()
+            if head.startswith("CREATE INDEX"):
+                continue
+            if not head.startswith("CREATE TABLE "):
+                return False
+            name = text.split()[2]
+            creates.append((name, "CREATE TEMP TABLE " + text[len("CREATE TABLE ") :]))
+        conn = self.conn
+        try:
+            for name, statement in creates:
+                conn.execute(statement)
+                self._shims.append(name)
+        except sqlite3.Error:
+            self._drop_shims()
+            return False
+        return True
+
+    def _drop_shims(self) -> None:
+        for name in reversed(self._shims):
+            self.conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        self._shims.clear()
+
+    def _upgrade(self) -> None:
+        """WAL journaling and the schema brought to :data:`schema.LATEST` (writes)."""
+        conn = self.conn
+        mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+        if str(mode).lower() != "wal":
+            raise ArchiveError(
+                f"the archive catalog {self.path} cannot use WAL journaling (got {mode})",
+                hint="keep the archive on a local disk that supports it",
+            )
+        schema.migrate(conn, str(self.path))
 
     def close(self) -> None:
         """Closes the connection (safe to call twice)."""
@@ -241,8 +372,20 @@ class Catalog:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction (``BEGIN IMMEDIATE``); rolled back on any exception."""
+        """One write transaction (``BEGIN IMMEDIATE``); rolled back on any exception. The
+        first write to a catalog with an older schema upgrades it first; a read-only catalog
+        refuses every write (``ArchiveError``)."""
+        if self.read_only:
+            raise ArchiveError(
+                f"the archive at {self.path.parent} is read-only for this process "
+                "(read-only media, or files owned by another user): it cannot be written",
+                hint="copy the archive somewhere writable, or run as its owner",
+            )
         conn = self.conn
+        if self._upgrade_pending:
+            self._drop_shims()
+            self._upgrade()
+            self._upgrade_pending = False
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -627,6 +770,12 @@ class Catalog:
     @_guarded("read the schema version")
     def schema_version(self) -> int:
         return schema.current_version(self.conn)
+
+
+def _may_write(db: Path) -> bool:
+    """Whether this process may write the catalog and create files beside it (SQLite's
+    journal, WAL and WAL index): read-only media and another user's files say no."""
+    return os.access(db, os.W_OK) and os.access(db.parent, os.W_OK | os.X_OK)
 
 
 def _ledger(row: tuple[Any, ...]) -> LedgerEntry:
