@@ -26,9 +26,11 @@ What it does:
   thirteenth finished voice session has no transcript at all (404). Tool calls are
   ``actions`` with JSON-string payloads. User lines carry ``stt_confidence`` (Deepgram with
   words, or Google without).
-* **Open vocabularies**: one latency entry in every fifth report has the category ``"vad"``
-  and the unit ``"ticks"``, and every seventh timeline has an event of kind ``"vad"``: members
-  the SDK's closed enums do not know (the kit's ``unknown_enum_values`` scenario reads one).
+* **Open vocabularies**: the seeded data keeps to the document's enumerations (so the SDK
+  reads it); the fault knob ``unknown_enum_values`` (how many next timelines) makes the next
+  latency report carry an entry of category ``"vad"`` and unit ``"ticks"`` and the next
+  timeline an event of kind ``"vad"``: members a newer Syllable may send that the SDK's closed
+  enums refuse (Syllable's ``unknown_enum_values`` scenario).
 * **Listing** (§3): 0-based ``page``/``limit`` (default 25) with ``total_pages``/
   ``total_count`` (``totals`` = ``"present"``, ``"null"`` or ``"absent"`` chooses how they
   appear); ordered by ``timestamp`` descending unless ``order_by``/``order_by_direction`` say
@@ -225,8 +227,8 @@ class SyllableEmulator(EmulatorHarness):
 
     ``settings`` sizes and degrades it (``sessions``, ``seed``, latency and fault rates);
     ``totals`` chooses how list pages carry ``total_pages``/``total_count`` (``"present"``,
-    ``"null"``, ``"absent"``). ``expire_next_token`` and ``expire_tokens_mid_download`` are
-    fault knobs (how many next times).
+    ``"null"``, ``"absent"``). ``expire_next_token``, ``expire_tokens_mid_download`` and
+    ``unknown_enum_values`` are fault knobs (how many next times).
     """
 
     provider = "syllable"
@@ -252,6 +254,7 @@ class SyllableEmulator(EmulatorHarness):
         self.sessions: dict[str, Seeded] = {}
         self.expire_next_token = 0
         self.expire_tokens_mid_download = 0
+        self.unknown_enum_values = 0
         self._tokens: dict[str, tuple[str, int, datetime]] = {}
         self._expired: set[str] = set()
         self._serial = 0
@@ -446,7 +449,7 @@ class SyllableEmulator(EmulatorHarness):
             ("tool", "lookup_account", None),
             ("http", "crm_lookup", None),
         ]
-        if seeded.index % 5 == 0:
+        if self.unknown_enum_values > 0:
             plan.append(("vad", "vad_end_of_speech", None))
         for n, (category, label, metadata) in enumerate(plan):
             value = round(rng.uniform(40, 900), 1)
@@ -531,7 +534,8 @@ class SyllableEmulator(EmulatorHarness):
                     "duration_ms": 212.5,
                 }
             )
-        if seeded.index % 7 == 0 and events:
+        if self.unknown_enum_values > 0 and events:
+            self.unknown_enum_values -= 1
             at = origin + timedelta(seconds=5)
             events.append(
                 {
@@ -603,9 +607,7 @@ class SyllableEmulator(EmulatorHarness):
             },
             "recording_token_expired": download,
             "recording_token_expired_mid_download": download,
-            "unknown_enum_values": {
-                "session_id": next(s.id for s in self.listed() if s.index % 35 == 0 and s.ended)
-            },
+            "unknown_enum_values": call,
         }
         if settling is not None:
             args["transcript_incomplete_then_complete"] = {"session_id": settling.id}

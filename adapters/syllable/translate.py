@@ -577,7 +577,7 @@ def recordings_from_wire(data: Any, *, session: Session) -> list[Recording]:
                 duration=session.duration,
                 created_at=session.ended_at,
                 url=url,
-                provider_data={"index": index, "token": stream_token(url) is not None},
+                provider_data={"index": index, "stream_endpoint": stream_token(url) is not None},
             )
         )
     return out

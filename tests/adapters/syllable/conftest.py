@@ -1,0 +1,8 @@
+"""Fixtures of the Syllable adapter tests."""
+
+import pytest
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
