@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from types import TracebackType
@@ -118,7 +118,7 @@ class AsyncClient:
         order: ListOrder | str | None = None,
         page_size: int | None = None,
         limit: int | None = None,
-    ) -> AsyncIterator[Session]:
+    ) -> AsyncGenerator[Session, None]:
         """Every session matching ``query``, each once, in ``order`` (``"newest"`` or
         ``"oldest"`` first by creation time; default: newest first wherever the backend can
         give it — ``capabilities.orders`` says what it can). An order the backend cannot give

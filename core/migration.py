@@ -27,7 +27,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import AsyncGenerator, Callable, Iterable
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -65,27 +66,45 @@ ARTIFACTS: dict[str, Capability] = {
 }
 
 
+#: The states a session can end a run in.
+STATES = ("copied", "repaired", "reprocessed", "skipped", "failed", "planned")
+
+
 @attrs.define(kw_only=True)
 class SessionOutcome:
-    """What happened to one session: ``state`` is copied, skipped, failed or planned."""
+    """What happened to one session: ``state`` is one of :data:`STATES`. ``bytes`` is the
+    media moved (planned, for a dry run), or None when a dry run cannot know the size."""
 
     ref: SessionRef
     state: str
     reason: str | None = None
-    bytes: int = 0
+    bytes: int | None = 0
     artifacts: list[str] = attrs.field(factory=list)
+
+    @property
+    def skip_reason(self) -> str | None:
+        """The kind of a skip (``"already copied"``, ``"not finished"`` …), without the
+        detail in parentheses; None when the session was not skipped."""
+        if self.state != "skipped":
+            return None
+        return (self.reason or "skipped").split(" (")[0]
 
 
 @attrs.define(kw_only=True)
 class MigrationReport:
-    """The totals of a run. ``seconds`` is wall time; ``bytes`` media bytes moved."""
+    """The totals of a run. ``seconds`` is wall time; ``bytes`` media bytes moved (planned,
+    for a dry run, where ``bytes_unknown`` counts sessions whose size the source does not
+    give). ``interrupted`` is True when the run was stopped (Ctrl-C) before it ended: the
+    report then holds the sessions that had finished."""
 
     source: str
     destination: str
     mode: str
     dry_run: bool = False
+    repair: bool = False
     outcomes: list[SessionOutcome] = attrs.field(factory=list)
     seconds: float = 0.0
+    interrupted: bool = False
 
     def _count(self, state: str) -> int:
         return sum(1 for o in self.outcomes if o.state == state)
@@ -95,8 +114,25 @@ class MigrationReport:
         return self._count("copied")
 
     @property
+    def repaired(self) -> int:
+        return self._count("repaired")
+
+    @property
+    def reprocessed(self) -> int:
+        return self._count("reprocessed")
+
+    @property
     def skipped(self) -> int:
         return self._count("skipped")
+
+    @property
+    def skipped_by_reason(self) -> dict[str, int]:
+        """How many sessions were skipped, by kind of reason (sorted by kind)."""
+        counts: dict[str, int] = {}
+        for o in self.outcomes:
+            if o.skip_reason is not None:
+                counts[o.skip_reason] = counts.get(o.skip_reason, 0) + 1
+        return dict(sorted(counts.items()))
 
     @property
     def failed(self) -> int:
@@ -108,11 +144,16 @@ class MigrationReport:
 
     @property
     def bytes(self) -> int:
-        return sum(o.bytes for o in self.outcomes)
+        return sum(o.bytes or 0 for o in self.outcomes)
+
+    @property
+    def bytes_unknown(self) -> int:
+        """Sessions whose (planned) size is unknown."""
+        return sum(1 for o in self.outcomes if o.bytes is None)
 
     @property
     def ok(self) -> bool:
-        return self.failed == 0
+        return self.failed == 0 and not self.interrupted
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -120,11 +161,12 @@ class MigrationReport:
             "destination": self.destination,
             "mode": self.mode,
             "dry_run": self.dry_run,
-            "copied": self.copied,
-            "skipped": self.skipped,
-            "failed": self.failed,
-            "planned": self.planned,
+            "repair": self.repair,
+            "interrupted": self.interrupted,
+            **{state: self._count(state) for state in STATES},
+            "skipped_by_reason": self.skipped_by_reason,
             "bytes": self.bytes,
+            "bytes_unknown": self.bytes_unknown,
             "seconds": round(self.seconds, 3),
             "sessions": [
                 {
@@ -142,11 +184,15 @@ class MigrationReport:
 class Progress:
     """Progress callbacks (the CLI draws bars from them). All are optional no-ops."""
 
+    def migration_started(self, report: MigrationReport) -> None:
+        """The run began; ``report`` is the report it fills in as sessions finish (what a
+        caller prints when the run is interrupted)."""
+
     def session_started(self, ref: SessionRef) -> None:
         """A session is being processed."""
 
     def session_finished(self, outcome: SessionOutcome) -> None:
-        """A session ended (copied, skipped, failed or planned)."""
+        """A session ended (in one of :data:`STATES`)."""
 
     def bytes_moved(self, count: int) -> None:
         """``count`` more media bytes were moved."""
@@ -157,17 +203,21 @@ class Progress:
 
 @attrs.frozen(kw_only=True)
 class MigrationOptions:
-    """``concurrency`` sessions at once; ``attempts`` tries per session on retryable errors
-    with ``backoff`` seconds doubling between them; ``include`` the artifacts to copy
-    (``None``: all the source has)."""
+    """``concurrency`` sessions at once; ``attempts`` session attempts (the whole session is
+    tried again on a retryable error; each HTTP request has its own retries below that) with
+    ``backoff_base`` seconds doubling between them; ``include`` the artifacts to copy
+    (``None``: all the source has); ``limit`` the most sessions of new work (copied,
+    re-processed, planned or failed: sessions already done do not count); ``repair``: re-copy
+    only the sessions the destination's ``verify`` finds missing or corrupt media for."""
 
     query: SessionQuery = attrs.field(factory=SessionQuery)
     include: frozenset[str] | None = None
     concurrency: int = 4
     attempts: int = 3
-    backoff: float = 0.5
+    backoff_base: float = 0.5
     dry_run: bool = False
     limit: int | None = None
+    repair: bool = False
 
 
 async def migrate(
@@ -183,18 +233,27 @@ async def migrate(
     limit: int | None = None,
     sandbox: bool = False,
     progress: Progress | None = None,
-    backoff: float = 0.5,
+    backoff_base: float = 0.5,
+    repair: bool = False,
 ) -> MigrationReport:
     """Copies ``source`` into ``destination`` (or re-processes an archive; see the module).
 
     ``source``/``destination`` are clients or connection strings (``"gladia"``,
     ``"local:./archive"``); strings are connected (with ``sandbox``) and closed here.
     ``since`` keeps sessions created at or after it (it tightens ``query.created_after``).
+    ``attempts`` is per session, ``backoff_base`` the seconds before the second one (doubling
+    after). ``limit`` counts new work only, so batches of ``limit`` move forward run after
+    run. ``repair=True`` re-fetches from the source exactly the sessions whose media the
+    destination's ``verify`` reports missing or corrupt, and leaves everything else alone.
     """
     if concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
     if attempts < 1:
         raise ConfigError(f"attempts must be >= 1, got {attempts}")
+    if limit is not None and limit < 0:
+        raise ConfigError(f"limit must be >= 0, got {limit}")
+    if backoff_base < 0:
+        raise ConfigError(f"backoff_base must be >= 0 seconds, got {backoff_base}")
     base = query or SessionQuery()
     if since is not None and (base.created_after is None or since > base.created_after):
         base = attrs.evolve(base, created_after=since)
@@ -209,9 +268,10 @@ async def migrate(
         include=chosen,
         concurrency=concurrency,
         attempts=attempts,
-        backoff=backoff,
+        backoff_base=backoff_base,
         dry_run=dry_run,
         limit=limit,
+        repair=repair,
     )
     owned: list[AsyncClient] = []
     try:
@@ -294,36 +354,110 @@ class _Runner:
                 hint="the destination must be an archive (local:PATH), or the source an "
                 "archive and the destination a live/batch ingest backend",
             )
+        if options.repair and self.mode != "copy":
+            raise ConfigError(
+                "repair re-copies sessions into an archive; this run re-processes one",
+                hint="repair with the archive as the destination: migrate SOURCE ARCHIVE --repair",
+            )
         self.report = MigrationReport(
             source=src.provider,
             destination=dst.provider,
-            mode=self.mode,
+            mode="repair" if options.repair else self.mode,
             dry_run=options.dry_run,
+            repair=options.repair,
         )
 
     async def run(self) -> MigrationReport:
         started = time.monotonic()
+        self.progress.migration_started(self.report)
         limiter = anyio.Semaphore(self.options.concurrency)
         listed = 0
-        async with anyio.create_task_group() as tg:
-            async for session in self.src.list_sessions(
-                self.options.query, limit=self.options.limit
-            ):
-                listed += 1
-                await limiter.acquire()
-                tg.start_soon(self._guarded, session, limiter)
-            self.progress.sessions_listed(listed)
-        self.report.seconds = time.monotonic() - started
-        self.report.outcomes.sort(key=lambda o: str(o.ref))
+        scheduled = 0
+        limit = self.options.limit
+        try:
+            async with anyio.create_task_group() as tg:
+                async with aclosing(self._sessions()) as sessions:
+                    async for session in sessions:
+                        listed += 1
+                        ref = self._source_ref(session)
+                        early = await self._precheck(session, ref)
+                        if early is not None:  # done already, or not ready: no new work
+                            self._finish(early)
+                            continue
+                        if limit is not None and scheduled >= limit:
+                            break
+                        scheduled += 1
+                        await limiter.acquire()
+                        tg.start_soon(self._guarded, session, ref, limiter)
+                self.progress.sessions_listed(listed)
+        finally:
+            self.report.seconds = time.monotonic() - started
+            self.report.outcomes.sort(key=lambda o: str(o.ref))
         return self.report
 
-    async def _guarded(self, session: Session, limiter: anyio.Semaphore) -> None:
+    async def _sessions(self) -> AsyncGenerator[Session, None]:
+        """What this run works on: the source's listing, or for a repair the sessions the
+        destination's verify finds wrong (fetched again from the source)."""
+        if not self.options.repair:
+            async with aclosing(self.src.list_sessions(self.options.query)) as listing:
+                async for session in listing:
+                    yield session
+            return
+        assert self.sink is not None
+        found = await self.sink.verify()
+        broken = sorted({i.ref for i in [*found.missing, *found.corrupt] if i.ref})
+        for text in broken:
+            ref = SessionRef.parse(text)
+            if ref.provider != self.src.provider:
+                self._finish(
+                    SessionOutcome(
+                        ref=ref,
+                        state="skipped",
+                        reason=f"from another source ({ref.provider}, not {self.src.provider})",
+                    )
+                )
+                continue
+            try:
+                yield await self.src.get_session(ref.id)
+            except NotFound:
+                self._finish(
+                    SessionOutcome(
+                        ref=ref,
+                        state="failed",
+                        reason=f"{ref} is gone from {self.src.provider}: it cannot be repaired",
+                    )
+                )
+
+    def _finish(self, outcome: SessionOutcome) -> None:
+        self.report.outcomes.append(outcome)
+        self.progress.session_finished(outcome)
+
+    async def _precheck(self, session: Session, ref: SessionRef) -> SessionOutcome | None:
+        """A skip decided before any work (and before the limit counts the session)."""
+        if self.mode == "reprocess":
+            assert self.archive is not None
+            engine = self.dst.provider
+            existing = await self.archive.list_transcripts(ref, reprocessed=True)
+            if any(t.engine == engine for t in existing):
+                return SessionOutcome(
+                    ref=ref, state="skipped", reason=f"already has a {engine} transcript"
+                )
+            return None
+        if not self.options.repair:
+            assert self.sink is not None
+            entry = await self._ledger_entry(self.sink, ref)
+            if entry is not None and entry.state == "done":
+                return SessionOutcome(ref=ref, state="skipped", reason="already copied")
+        if not session.status.terminal:
+            return SessionOutcome(
+                ref=ref, state="skipped", reason=f"not finished ({session.status.value})"
+            )
+        return None
+
+    async def _guarded(self, session: Session, ref: SessionRef, limiter: anyio.Semaphore) -> None:
         try:
-            ref = self._source_ref(session)
             self.progress.session_started(ref)
-            outcome = await self._with_attempts(session, ref)
-            self.report.outcomes.append(outcome)
-            self.progress.session_finished(outcome)
+            self._finish(await self._with_attempts(session, ref))
         finally:
             limiter.release()
 
@@ -333,16 +467,25 @@ class _Runner:
         return session.ref
 
     async def _with_attempts(self, session: Session, ref: SessionRef) -> SessionOutcome:
-        delay = self.options.backoff
-        for attempt in range(1, self.options.attempts + 1):
+        delay = self.options.backoff_base
+        attempts = self.options.attempts
+        for attempt in range(1, attempts + 1):
             try:
                 if self.mode == "copy":
                     return await self._copy(session, ref)
                 return await self._reprocess(session, ref)
             except ProviderError as exc:
-                if not self._may_repeat(exc) or attempt == self.options.attempts:
+                if not self._may_repeat(exc) or attempt == attempts:
                     return await self._failed(ref, exc)
-                logger.warning("%s: attempt %d failed (%s); retrying", ref, attempt, exc)
+                logger.warning(
+                    "session %s: session attempt %d of %d failed (%s); trying the whole "
+                    "session again in %.1fs",
+                    ref,
+                    attempt,
+                    attempts,
+                    exc,
+                    delay,
+                )
                 await anyio.sleep(delay)
                 delay *= 2
             except ConvoportError as exc:
@@ -381,13 +524,6 @@ class _Runner:
     async def _copy(self, session: Session, ref: SessionRef) -> SessionOutcome:
         sink = self.sink
         assert sink is not None
-        entry = await self._ledger_entry(sink, ref)
-        if entry is not None and entry.state == "done":
-            return SessionOutcome(ref=ref, state="skipped", reason="already copied")
-        if not session.status.terminal:
-            return SessionOutcome(
-                ref=ref, state="skipped", reason=f"not finished ({session.status.value})"
-            )
         src = self.src.adapter
         if not src.listed_sessions_complete and Capability.CATALOG_GET in src.capabilities.ports:
             session = await self.src.get_session(session)
@@ -430,7 +566,8 @@ class _Runner:
                 await _optional(self.src.list_recordings(session), missing, "recordings") or []
             )
         if self.options.dry_run:
-            size = sum(r.size or 0 for r in recordings)
+            sizes = [r.size for r in recordings]
+            size = None if None in sizes else sum(s or 0 for s in sizes)
             artifacts += [f"recording {r.id}" for r in recordings]
             return SessionOutcome(ref=ref, state="planned", bytes=size, artifacts=artifacts)
         media: list[StoredMedia] = []
@@ -459,7 +596,8 @@ class _Runner:
             provider_data=raw,
         )
         await sink._commit_session(bundle)
-        return SessionOutcome(ref=ref, state="copied", bytes=moved, artifacts=artifacts)
+        state = "repaired" if self.options.repair else "copied"
+        return SessionOutcome(ref=ref, state=state, bytes=moved, artifacts=artifacts)
 
     async def _ledger_entry(self, sink: ArchiveAdapter, ref: SessionRef) -> LedgerEntry | None:
         try:
@@ -480,11 +618,6 @@ class _Runner:
         archive = self.archive
         assert archive is not None
         engine = self.dst.provider
-        existing = await archive.list_transcripts(ref, reprocessed=True)
-        if any(t.engine == engine for t in existing):
-            return SessionOutcome(
-                ref=ref, state="skipped", reason=f"already has a {engine} transcript"
-            )
         recordings = await self.src.list_recordings(str(ref))
         if not recordings:
             return SessionOutcome(ref=ref, state="skipped", reason="no recording to re-process")
@@ -493,7 +626,7 @@ class _Runner:
             return SessionOutcome(
                 ref=ref,
                 state="planned",
-                bytes=recording.size or 0,
+                bytes=recording.size,
                 artifacts=[f"recording {recording.id}"],
             )
         if Capability.BATCH_INGEST in self.dst.capabilities.ports:
@@ -505,7 +638,7 @@ class _Runner:
         stored = attrs.evolve(transcript, session_id=str(ref), engine=engine)
         await archive._add_transcript(ref, stored)
         return SessionOutcome(
-            ref=ref, state="copied", bytes=moved, artifacts=[f"{engine} transcript"]
+            ref=ref, state="reprocessed", bytes=moved, artifacts=[f"{engine} transcript"]
         )
 
     async def _analyze(
@@ -618,6 +751,7 @@ def progress_from(callback: Callable[[str, Any], None]) -> Progress:
 
 __all__ = [
     "ARTIFACTS",
+    "STATES",
     "MigrationReport",
     "Progress",
     "SessionOutcome",

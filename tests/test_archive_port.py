@@ -161,7 +161,7 @@ async def test_a_second_archive_implementation_is_a_migration_destination() -> N
     source = AsyncClient(FakeAdapter(FakeConfig(api_key="k", sessions=7)))
     archive = MemoryArchive(MemoryConfig())
     destination = AsyncClient(archive)
-    report = await migrate(source, destination, backoff=0)
+    report = await migrate(source, destination, backoff_base=0)
     finished = [s for s in source.adapter.sessions if s.status.terminal]  # type: ignore[attr-defined]
     assert report.failed == 0
     assert report.copied == len(finished) == len(archive.sessions)
@@ -180,7 +180,7 @@ async def test_a_second_archive_implementation_is_a_migration_destination() -> N
     assert verified.ok
     assert verified.sessions == len(finished)
     assert verified.checked == len(finished)
-    again = await migrate(source, destination, backoff=0)
+    again = await migrate(source, destination, backoff_base=0)
     assert again.copied == 0
     assert {o.reason for o in again.outcomes if o.state == "skipped"} >= {"already copied"}
 
@@ -276,7 +276,7 @@ async def test_a_migrated_gladia_job_costs_its_share_of_the_list_pages_and_one_d
     harness = GladiaEmulator()
     counting = Counting(harness.transport())
     async with connect("gladia", transport=counting, **harness.connect_options()) as source:
-        report = await migrate(source, f"local:{tmp_path / 'a'}", backoff=0)
+        report = await migrate(source, f"local:{tmp_path / 'a'}", backoff_base=0)
     copied = [o for o in report.outcomes if o.state == "copied"]
     assert copied
     assert report.failed == 0

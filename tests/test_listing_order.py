@@ -84,7 +84,7 @@ async def test_bad_and_contradicting_orders_are_config_errors(tmp_path: Path) ->
 async def test_an_archive_lists_like_its_vendor_by_default(tmp_path: Path) -> None:
     """Code that swaps gladia for its archive sees the same order."""
     archive = f"local:{tmp_path / 'a'}"
-    await migrate("gladia", archive, sandbox=True, backoff=0)
+    await migrate("gladia", archive, sandbox=True, backoff_base=0)
     async with connect("gladia", sandbox=True) as source, connect(archive) as local:
         vendor = [s.id async for s in source.list_sessions() if s.status.terminal]
         archived = [s.id async for s in local.list_sessions()]

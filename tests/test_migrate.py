@@ -56,7 +56,7 @@ async def test_copy_then_read_everything_back(tmp_path: Path) -> None:
     report = await migrate(
         src,
         archive,
-        backoff=0,
+        backoff_base=0,
         progress=progress_from(
             lambda kind, value: chunks.append(value) if kind == "bytes" else None
         ),
@@ -86,8 +86,8 @@ async def test_copy_then_read_everything_back(tmp_path: Path) -> None:
 
 async def test_rerun_skips_everything_already_copied(tmp_path: Path) -> None:
     archive = f"local:{tmp_path / 'a'}"
-    first = await migrate(source(), archive, backoff=0)
-    again = await migrate(source(), archive, backoff=0)
+    first = await migrate(source(), archive, backoff_base=0)
+    again = await migrate(source(), archive, backoff_base=0)
     assert again.copied == 0
     assert again.skipped == first.copied + first.skipped
     assert again.bytes == 0
@@ -97,7 +97,7 @@ async def test_a_failing_session_is_recorded_and_the_rest_continue(tmp_path: Pat
     src = source()
     src.adapter.broken.add("s0")  # type: ignore[attr-defined]
     archive = f"local:{tmp_path / 'a'}"
-    report = await migrate(src, archive, attempts=2, backoff=0)
+    report = await migrate(src, archive, attempts=2, backoff_base=0)
     assert report.failed == 1
     (failed,) = [o for o in report.outcomes if o.state == "failed"]
     assert str(failed.ref) == "fake:s0"
@@ -114,7 +114,7 @@ async def test_a_failing_session_is_recorded_and_the_rest_continue(tmp_path: Pat
             await local.get_session("fake:s0")
     # the next run retries the failed session and succeeds
     fixed = source()
-    again = await migrate(fixed, archive, backoff=0)
+    again = await migrate(fixed, archive, backoff_base=0)
     assert again.copied == 1
     assert again.failed == 0
 
@@ -122,7 +122,7 @@ async def test_a_failing_session_is_recorded_and_the_rest_continue(tmp_path: Pat
 async def test_transient_failures_are_retried(tmp_path: Path) -> None:
     src = source()
     src.adapter.flaky.update({"s0", "s3"})  # type: ignore[attr-defined]
-    report = await migrate(src, f"local:{tmp_path / 'a'}", backoff=0)
+    report = await migrate(src, f"local:{tmp_path / 'a'}", backoff_base=0)
     assert report.failed == 0
     assert report.copied == len(finished(src.adapter))
 
@@ -136,7 +136,7 @@ async def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert all(o.bytes > 0 for o in report.outcomes if o.state == "planned")
     assert not folder.exists()  # not even an empty archive
     # into an existing archive: nothing is written either
-    first = await migrate(source(sessions=2), f"local:{folder}", backoff=0)
+    first = await migrate(source(sessions=2), f"local:{folder}", backoff_base=0)
     before = sorted((p.name, p.stat().st_size) for p in folder.rglob("*") if p.is_file())
     again = await migrate(source(), f"local:{folder}", dry_run=True)
     assert again.planned == report.planned - first.copied
@@ -151,7 +151,7 @@ async def test_dry_run_writes_nothing(tmp_path: Path) -> None:
 async def test_include_and_since_narrow_the_copy(tmp_path: Path) -> None:
     archive = f"local:{tmp_path / 'a'}"
     since = BASE.replace(day=4)
-    report = await migrate(source(), archive, include=["transcripts"], since=since, backoff=0)
+    report = await migrate(source(), archive, include=["transcripts"], since=since, backoff_base=0)
     assert all(o.artifacts == ["transcript"] for o in report.outcomes if o.state == "copied")
     async with connect(archive) as local:
         sessions = [s async for s in local.list_sessions()]
@@ -167,7 +167,7 @@ async def test_status_filter(tmp_path: Path) -> None:
         source(),
         f"local:{tmp_path / 'a'}",
         query=SessionQuery(statuses={SessionStatus.FAILED}),
-        backoff=0,
+        backoff_base=0,
     )
     assert report.copied == len(
         [s for s in source().adapter.sessions if s.status is SessionStatus.FAILED]  # type: ignore[attr-defined]
@@ -185,7 +185,7 @@ async def test_bad_arguments(tmp_path: Path) -> None:
 
 async def test_archive_accepts_the_sessions_it_lists(tmp_path: Path) -> None:
     archive = f"local:{tmp_path / 'a'}"
-    await migrate(source(), archive, backoff=0)
+    await migrate(source(), archive, backoff_base=0)
     async with connect(archive) as local:
         (first,) = [s async for s in local.list_sessions(limit=1)]
         assert first.provider == "fake"
@@ -197,8 +197,8 @@ async def test_archive_accepts_the_sessions_it_lists(tmp_path: Path) -> None:
 async def test_an_archive_copies_into_another_archive(tmp_path: Path) -> None:
     first = f"local:{tmp_path / 'a'}"
     second = f"local:{tmp_path / 'b'}"
-    copied = await migrate(source(), first, backoff=0)
-    report = await migrate(first, second, backoff=0)
+    copied = await migrate(source(), first, backoff_base=0)
+    report = await migrate(first, second, backoff_base=0)
     assert report.failed == 0, [o.reason for o in report.outcomes]
     assert report.copied == copied.copied
     assert {str(o.ref) for o in report.outcomes} == {
@@ -210,7 +210,7 @@ async def test_an_archive_copies_into_another_archive(tmp_path: Path) -> None:
         assert left == right
         for session in left:
             assert await a.get_transcript(session) == await b.get_transcript(session)
-    again = await migrate(first, second, backoff=0)
+    again = await migrate(first, second, backoff_base=0)
     assert again.copied == 0
 
 
@@ -229,7 +229,7 @@ def struct_error(message: str) -> Exception:
 
 async def test_an_unexpected_error_fails_one_session_only(tmp_path: Path) -> None:
     src = AsyncClient(BuggySource(FakeConfig(api_key="k", sessions=7)))
-    report = await migrate(src, f"local:{tmp_path / 'a'}", backoff=0)
+    report = await migrate(src, f"local:{tmp_path / 'a'}", backoff_base=0)
     (failed,) = [o for o in report.outcomes if o.state == "failed"]
     assert str(failed.ref) == "fake:s3"
     assert failed.reason is not None
@@ -247,16 +247,16 @@ class BrokenListing(FlakySource):
 async def test_a_listing_error_is_raised_as_itself(tmp_path: Path) -> None:
     src = AsyncClient(BrokenListing(FakeConfig(api_key="k", sessions=7)))
     with pytest.raises(AuthenticationError, match="key revoked"):
-        await migrate(src, f"local:{tmp_path / 'a'}", backoff=0)
+        await migrate(src, f"local:{tmp_path / 'a'}", backoff_base=0)
 
 
 def test_migrate_sync(tmp_path: Path) -> None:
     import convoport
 
-    report = convoport.migrate_sync(source(), f"local:{tmp_path / 'a'}", backoff=0)
+    report = convoport.migrate_sync(source(), f"local:{tmp_path / 'a'}", backoff_base=0)
     assert report.copied == len(finished(source().adapter))
     with convoport.connect_sync(f"local:{tmp_path / 'a'}") as archive:
-        again = convoport.migrate_sync(source(), archive, backoff=0)
+        again = convoport.migrate_sync(source(), archive, backoff_base=0)
     assert again.copied == 0
 
 
@@ -278,7 +278,7 @@ class SecondRecordingFails(FlakySource):
 async def test_a_failed_session_leaves_no_orphan_media(tmp_path: Path) -> None:
     src = AsyncClient(SecondRecordingFails(FakeConfig(api_key="k")))
     archive = f"local:{tmp_path / 'a'}"
-    report = await migrate(src, archive, backoff=0, attempts=1)
+    report = await migrate(src, archive, backoff_base=0, attempts=1)
     assert [str(o.ref) for o in report.outcomes if o.state == "failed"] == ["fake:s0"]
     async with connect(archive) as local:
         verify = await as_archive(local.adapter).verify()
@@ -295,11 +295,11 @@ async def test_one_migration_writes_to_an_archive_at_a_time(tmp_path: Path) -> N
     from convoport import ArchiveError
 
     archive = tmp_path / "a"
-    await migrate(source(sessions=2), f"local:{archive}", backoff=0)
+    await migrate(source(sessions=2), f"local:{archive}", backoff_base=0)
     async with connect(f"local:{archive}") as holder:
         await as_archive(holder.adapter).claim_writer()
         with pytest.raises(ArchiveError, match="being written by process"):
-            await migrate(source(), f"local:{archive}", backoff=0)
+            await migrate(source(), f"local:{archive}", backoff_base=0)
         # another process is refused as well (the claim is an OS-level lock)
         code = (
             "import asyncio, convoport\n"
@@ -321,18 +321,18 @@ async def test_one_migration_writes_to_an_archive_at_a_time(tmp_path: Path) -> N
             assert [s async for s in reader.list_sessions()]
         dry = await migrate(source(), f"local:{archive}", dry_run=True)
         assert dry.planned > 0
-    report = await migrate(source(), f"local:{archive}", backoff=0)
+    report = await migrate(source(), f"local:{archive}", backoff_base=0)
     assert report.copied > 0
 
 
 async def test_a_callers_archive_client_is_released_after_each_run(tmp_path: Path) -> None:
     async with connect(f"local:{tmp_path / 'a'}", create=True) as archive:
-        first = await migrate(source(), archive, backoff=0)
-        second = await migrate(source(), archive, backoff=0)
+        first = await migrate(source(), archive, backoff_base=0)
+        second = await migrate(source(), archive, backoff_base=0)
         assert first.copied > 0
         assert second.skipped == first.copied + first.skipped
         # and another process may write now
-        await migrate(source(), f"local:{tmp_path / 'a'}", backoff=0)
+        await migrate(source(), f"local:{tmp_path / 'a'}", backoff_base=0)
 
 
 def test_archive_opened_from_another_directory_finds_its_media(

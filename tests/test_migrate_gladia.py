@@ -147,7 +147,7 @@ async def test_migration_completes_through_injected_faults(tmp_path: Path) -> No
     )
     archive = tmp_path / "archive"
     async with source:
-        report = await migrate(source, f"local:{archive}", backoff=0.01, attempts=5)
+        report = await migrate(source, f"local:{archive}", backoff_base=0.01, attempts=5)
         listed = [s async for s in source.list_sessions()]
     assert emulator.faults.injected.get("error", 0) > 0
     assert emulator.faults.injected.get("drop", 0) > 0

@@ -27,11 +27,12 @@ async def test_reprocess_archive_stores_a_second_transcript(archive: str, engine
     report = await migrate(archive, engine, sandbox=True, concurrency=2)
     assert report.mode == "reprocess"
     assert report.failed == 0, [o.reason for o in report.outcomes if o.state == "failed"]
-    assert report.copied > 0
+    assert report.reprocessed > 0
+    assert report.copied == 0  # re-processing copies nothing: it is counted as re-processed
     async with connect(archive) as local:
         adapter = local.adapter
         for outcome in report.outcomes:
-            if outcome.state != "copied":
+            if outcome.state != "reprocessed":
                 continue
             transcripts = await as_archive(adapter).list_transcripts(outcome.ref)
             added = await as_archive(adapter).list_transcripts(outcome.ref, reprocessed=True)
@@ -44,14 +45,15 @@ async def test_reprocess_archive_stores_a_second_transcript(archive: str, engine
             # the original is untouched and still what get_transcript returns
             assert await local.get_transcript(str(outcome.ref)) == transcripts[0]
     again = await migrate(archive, engine, sandbox=True)
-    assert again.copied == 0
-    assert again.skipped == report.copied + report.skipped
+    assert again.reprocessed == 0
+    assert again.skipped == report.reprocessed + report.skipped
+    assert again.skipped_by_reason[f"already has a {engine} transcript"] == report.reprocessed
 
 
 async def test_reprocess_dry_run(archive: str) -> None:
     report = await migrate(archive, "illocution", sandbox=True, dry_run=True)
     assert report.planned > 0
-    assert report.copied == 0
+    assert report.reprocessed == 0
 
 
 async def test_archive_copies_keep_reprocessed_transcripts(archive: str, tmp_path: Path) -> None:

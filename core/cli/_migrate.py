@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import click
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    MofNCompleteColumn,
-    ProgressColumn,
-    Task,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.progress import Progress as RichProgress
 from rich.table import Table
 
-from convoport.cli._app import EXIT_ERROR, State, cli, json_option
+from convoport.cli._app import EXIT_ERROR, EXIT_INTERRUPTED, State, cli, json_option
+
+if TYPE_CHECKING:
+    from convoport.migration import MigrationReport
+
 from convoport.cli._common import (
     archive_target,
     build_query,
@@ -41,14 +35,29 @@ from convoport.cli._common import (
 )
 @click.option("--concurrency", type=click.IntRange(1, 64), default=4, show_default=True)
 @click.option(
+    "--session-attempts",
     "--attempts",
+    "attempts",
     type=click.IntRange(1, 20),
     default=3,
     show_default=True,
-    help="Tries per session on transient errors.",
+    help="Session attempts: how often a whole session is tried on transient errors (each "
+    "HTTP request also has its own retries, logged as 'request attempt N of M').",
 )
-@click.option("--limit", type=int, default=None, help="At most this many sessions.")
+@click.option(
+    "--limit",
+    type=click.IntRange(0),
+    default=None,
+    help="At most this many sessions of new work (sessions already copied do not count, so "
+    "repeated runs move through the history in batches).",
+)
 @click.option("--dry-run", is_flag=True, help="Report what would be copied; write nothing.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Re-fetch from SOURCE exactly the sessions whose media 'convoport verify' finds "
+    "missing or corrupt in DESTINATION; leave everything else alone.",
+)
 @sandbox_option
 @json_option
 @click.pass_obj
@@ -68,104 +77,119 @@ def migrate_command(
     attempts: int,
     limit: int | None,
     dry_run: bool,
+    repair: bool,
     sandbox: bool,
 ) -> None:
     """Copy SOURCE's sessions into DESTINATION (an archive, local:PATH), or re-process an
-    archive's recordings with an ingest backend (migrate local:PATH illocution)."""
-    from convoport.migration import Progress, SessionOutcome, migrate
-    from convoport.model import SessionRef
+    archive's recordings with an ingest backend (migrate local:PATH illocution).
+
+    Interrupted (Ctrl-C), it prints the report of what finished and exits 130; a rerun goes
+    on from there."""
+    from convoport.cli._progress import MigrationBars
+    from convoport.migration import migrate
 
     query = build_query(status, since, until, day, meta, search, order)
-    show = not state.json
-    progress = RichProgress(
-        TextColumn("{task.description:<10}"),
-        BarColumn(),
-        _CountOrBytes(),
-        TimeElapsedColumn(),
-        TextColumn("[dim]{task.fields[current]}"),
-        console=state.err,
-        disable=not show,
-    )
-
-    class Bars(Progress):
-        def __init__(self) -> None:
-            self.sessions = progress.add_task("sessions", total=None, unit="", current="")
-            self.bytes = progress.add_task("media", total=None, unit="bytes", current="")
-
-        def session_started(self, ref: SessionRef) -> None:
-            progress.update(self.sessions, current=str(ref))
-
-        def session_finished(self, outcome: SessionOutcome) -> None:
-            progress.advance(self.sessions, 1)
-            if outcome.state == "failed":
-                progress.console.print(
-                    f"[red]failed[/] {outcome.ref}: {outcome.reason}", markup=True, highlight=False
+    bars = MigrationBars(state)
+    try:
+        with bars:
+            report = run(
+                migrate(
+                    source,
+                    destination,
+                    query=query,
+                    include=include or None,
+                    concurrency=concurrency,
+                    attempts=attempts,
+                    dry_run=dry_run,
+                    limit=limit,
+                    sandbox=sandbox,
+                    progress=bars,
+                    repair=repair,
                 )
-
-        def bytes_moved(self, count: int) -> None:
-            progress.advance(self.bytes, count)
-
-        def sessions_listed(self, count: int) -> None:
-            progress.update(self.sessions, total=count)
-
-    with progress:
-        report = run(
-            migrate(
-                source,
-                destination,
-                query=query,
-                include=include or None,
-                concurrency=concurrency,
-                attempts=attempts,
-                dry_run=dry_run,
-                limit=limit,
-                sandbox=sandbox,
-                progress=Bars(),
             )
+    except KeyboardInterrupt:
+        partial = bars.report
+        if partial is None:
+            raise
+        partial.interrupted = True
+        _emit_report(state, partial)
+        state.err.print(
+            "convoport: interrupted: the report shows what finished; run the same command "
+            "again to go on",
+            markup=False,
         )
-    if state.json:
-        state.emit_json(report.as_dict())
-    else:
-        _print_report(state, report)
+        raise SystemExit(EXIT_INTERRUPTED) from None
+    _emit_report(state, report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
 
 
-class _CountOrBytes(ProgressColumn):
-    """``12/36`` for the session bar, ``1.2/? MB`` for the media bar."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._count = MofNCompleteColumn()
-        self._bytes = DownloadColumn()
-
-    def render(self, task: Task) -> Any:
-        column = self._bytes if task.fields.get("unit") == "bytes" else self._count
-        return column.render(task)
+#: How each kind of run names the sessions it did (the table's first row).
+_DONE = {
+    "copy": ("copied", "copied"),
+    "repair": ("repaired", "repaired"),
+    "reprocess": ("re-processed", "reprocessed"),
+}
 
 
-def _print_report(state: State, report: Any) -> None:
+def _emit_report(state: State, report: MigrationReport) -> None:
+    if state.json:
+        state.emit_json(report.as_dict())
+    else:
+        _print_report(state, report)
+
+
+def _size(report: MigrationReport) -> str:
+    unknown = report.bytes_unknown
+    if not unknown:
+        return fmt_bytes(report.bytes)
+    sessions = f"{unknown} session{'s' if unknown != 1 else ''}"
+    if not report.bytes:
+        return f"unknown ({sessions} with media of unknown size)"
+    return f"{fmt_bytes(report.bytes)} + {sessions} of unknown size"
+
+
+def _artifacts(artifacts: list[str]) -> str:
+    """``transcript, summary, 2 recordings`` (recording ids are in --json)."""
+    recordings = sum(1 for a in artifacts if a.startswith("recording "))
+    named = [a for a in artifacts if not a.startswith("recording ")]
+    if recordings:
+        named.append(f"{recordings} recording{'s' if recordings != 1 else ''}")
+    return ", ".join(named) or "session only"
+
+
+def _print_report(state: State, report: MigrationReport) -> None:
     if report.dry_run:
         table = Table(title=f"dry run: {report.source} -> {report.destination}")
-        for col in ("session", "would copy", "bytes"):
-            table.add_column(col)
-        for o in report.outcomes:
-            if o.state == "planned":
-                table.add_row(
-                    str(o.ref), ", ".join(o.artifacts) or "session only", fmt_bytes(o.bytes)
-                )
+        planned = [o for o in report.outcomes if o.state == "planned"]
+        width = max((len(str(o.ref)) for o in planned), default=7)
+        table.add_column("session", no_wrap=True, min_width=width)
+        table.add_column("would copy", overflow="ellipsis", no_wrap=True)
+        table.add_column("media", justify="right", no_wrap=True, min_width=7)
+        for o in planned:
+            media = any(a.startswith("recording ") for a in o.artifacts)
+            size = "unknown" if o.bytes is None else fmt_bytes(o.bytes) if media else "none"
+            table.add_row(str(o.ref), _artifacts(o.artifacts), size)
         state.out.print(table)
-    table = Table(title=f"{report.mode}: {report.source} -> {report.destination}")
-    for col in ("copied", "skipped", "failed", "planned", "bytes", "time"):
-        table.add_column(col, justify="right")
-    table.add_row(
-        str(report.copied),
-        str(report.skipped),
-        str(report.failed),
-        str(report.planned),
-        fmt_bytes(report.bytes),
-        f"{report.seconds:.1f}s",
-    )
+    kind = "dry run" if report.dry_run else _DONE[report.mode][0]
+    title = f"{kind}: {report.source} -> {report.destination}"
+    if report.interrupted:
+        title += " (interrupted)"
+    table = Table(title=title, show_header=False)
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    label, state_name = _DONE[report.mode]
+    if report.dry_run:
+        table.add_row(
+            "would copy" if report.mode != "reprocess" else "would re-process", str(report.planned)
+        )
+    else:
+        table.add_row(label, str(sum(1 for o in report.outcomes if o.state == state_name)))
+    for reason, count in report.skipped_by_reason.items():
+        table.add_row(f"skipped: {reason}", str(count))
+    table.add_row("failed", str(report.failed))
+    table.add_row("media" + (" planned" if report.dry_run else ""), _size(report))
+    table.add_row("time", f"{report.seconds:.1f}s")
     state.out.print(table)
     for o in report.outcomes:
         if o.state == "failed":
@@ -208,6 +232,18 @@ def verify_command(state: State, archive: str) -> None:
         for kind, items in problems.items():
             for item in items:
                 state.err.print(f"{kind}: {item}", markup=False, highlight=False)
-        state.out.print("archive OK" if report.ok else "archive has problems")
+        checked = (
+            f"{report.sessions} sessions, {report.checked} media files, "
+            f"{fmt_bytes(report.checked_bytes)} re-hashed"
+        )
+        if report.ok:
+            state.out.print(f"archive OK: {checked}", markup=False)
+        else:
+            problems_found = sum(len(v) for v in problems.values())
+            state.out.print(
+                f"archive has {problems_found} problem(s): {checked}; 'convoport migrate "
+                "SOURCE ARCHIVE --repair' re-fetches missing or corrupt media",
+                markup=False,
+            )
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
