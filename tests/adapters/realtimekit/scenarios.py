@@ -1,0 +1,342 @@
+"""RealtimeKit's own scenarios (beyond the kit's), given to the kit through its extension point.
+
+``tests/contracts/test_realtimekit.py`` lists :data:`REALTIMEKIT_SCENARIOS` in its contract
+classes' ``scenarios`` attribute, so the kit runs them exactly like its own: a cassette in
+``adapters/realtimekit/cassettes/<name>.json``, an expected outcome in
+``adapters/realtimekit/expected/<name>.json``, the same gates and checks, against the cassette
+and against the emulator.
+
+The cassettes are recorded from the emulator with the kit's recorder (no vendor account
+exists here), the emulator's clock frozen at 2099-01-01 (:func:`recording_harness`) so the
+links they hold are not expired when they are replayed::
+
+    python -m convoport.contracts.record realtimekit --out adapters/realtimekit \\
+        --write-expected --require signed_media \\
+        --scenarios tests.adapters.realtimekit.scenarios:REALTIMEKIT_SCENARIOS \\
+        --harness tests.adapters.realtimekit.scenarios:recording_harness
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import convoport.adapters.realtimekit
+from convoport import serde
+from convoport.adapters.realtimekit.emulator import (
+    ACCOUNT_ID,
+    APP_ID,
+    RealtimeKitEmulator,
+    frozen_clock,
+)
+from convoport.capabilities import Capability
+from convoport.client import AsyncClient
+from convoport.config import secret_values
+from convoport.contracts.cassette import Cassette, load_cassette
+from convoport.contracts.kit import replay_cassette
+from convoport.contracts.scenarios import BY_NAME, Args, RequestLog, Scenario, section
+from convoport.errors import NotFound, RateLimited
+from convoport.model import Session, SessionStatus, Transcript
+
+ADAPTER_DIR = Path(convoport.adapters.realtimekit.__file__).parent
+CASSETTES = ADAPTER_DIR / "cassettes"
+EXPECTED = ADAPTER_DIR / "expected"
+#: The placeholder token and the sandbox ids every cassette run connects with.
+CONNECT = {"api_token": "test-token", "account_id": ACCOUNT_ID, "app_id": APP_ID}
+VENDOR = ("https", "api.cloudflare.com")
+
+
+def recording_harness() -> RealtimeKitEmulator:
+    """The emulator the cassettes are recorded from: its clock frozen at 2099-01-01."""
+    return RealtimeKitEmulator(clock=frozen_clock())
+
+
+def _storage(log: RequestLog, label: str = "download") -> list[Any]:
+    return [r for r in log.sections.get(label, []) if (r.url.scheme, r.url.host) != VENDOR]
+
+
+# -- session details ---------------------------------------------------------------------------
+
+
+async def _get(client: AsyncClient, args: Args) -> Session:
+    section("details")
+    return await client.get_session(str(args["session_id"]))
+
+
+def _check_legacy(result: Session, args: Args) -> None:
+    assert result.id == args["session_id"]
+    assert result.status is SessionStatus.COMPLETED
+    rooms = result.provider_data.get("breakout_rooms")
+    assert isinstance(rooms, list) and len(rooms) == 2, "the breakout rooms were not kept"
+    assert result.metadata["meeting_id"], "the meeting id was not read from the nested session"
+
+
+def _check_details_request(log: RequestLog, result: Any, args: Args) -> None:
+    sent = log.sections["details"]
+    assert len(sent) == 1
+    assert sent[0].url.params.get("include_breakout_rooms") == "true"
+
+
+# -- transcripts -------------------------------------------------------------------------------
+
+
+async def _transcript(client: AsyncClient, args: Args) -> Transcript:
+    section("download")
+    return await client.get_transcript(str(args["session_id"]))
+
+
+def _check_legacy_layout(result: Transcript, args: Args) -> None:
+    assert result.provider_data["layout"] == "csv-legacy"
+    assert result.utterances
+    assert all(u.timestamp is not None and u.start is None for u in result.utterances)
+    assert all(u.speaker for u in result.utterances), "a known peer id was not resolved"
+    stamps = [u.timestamp for u in result.utterances]
+    assert stamps == sorted(stamps)  # type: ignore[type-var]
+
+
+def _check_unknown_speaker(result: Transcript, args: Args) -> None:
+    unknown = [u for u in result.utterances if u.speaker is None]
+    known = [u for u in result.utterances if u.speaker is not None]
+    assert unknown, "the row whose peer id matches no participant got a speaker"
+    for u in unknown:
+        assert "participant_id" not in u.provider_data
+        assert u.provider_data.get("participant_name"), "the row's own name column was lost"
+    assert known and all(u.provider_data.get("participant_id") for u in known)
+
+
+def _check_refreshed(log: RequestLog, result: Any, args: Args) -> None:
+    sent = log.sections.get("download", [])
+    storage = [i for i, r in enumerate(sent) if (r.url.scheme, r.url.host) != VENDOR]
+    assert len(storage) >= 2, "the expired link was not fetched again"
+    between = sent[storage[0] + 1 : storage[-1]]
+    assert any(r.url.path.endswith("/transcript") for r in between), "no fresh link was asked"
+    assert sent[storage[-1]].url != sent[storage[0]].url, "the retry reused the expired link"
+    assert "range" in sent[storage[-1]].headers, "the download did not resume with Range"
+    for request in (sent[i] for i in storage):
+        assert "authorization" not in request.headers
+
+
+# -- chat --------------------------------------------------------------------------------------
+
+
+async def _chat(client: AsyncClient, args: Args) -> dict[str, Any]:
+    section("download")
+    messages = await client.list_chat(str(args["session_id"]))
+    return {"messages": messages, "secrets": secret_values(client.adapter.config)}
+
+
+def _check_chat(result: dict[str, Any], args: Args) -> None:
+    BY_NAME["list_chat"].check(result["messages"], args)  # type: ignore[misc]
+
+
+def _check_no_credentials(log: RequestLog, result: dict[str, Any], args: Args) -> None:
+    storage = _storage(log)
+    assert storage, "the chat dump did not come from another host"
+    secrets = [s for s in result["secrets"] if s]
+    for request in storage:
+        assert "authorization" not in request.headers
+        assert "cookie" not in request.headers
+        assert not any(s in str(request.url) or s in str(request.headers) for s in secrets)
+
+
+def _chat_outcome(result: dict[str, Any]) -> Any:
+    return serde.unstructure(result["messages"])
+
+
+# -- recordings --------------------------------------------------------------------------------
+
+
+async def _not_uploaded(client: AsyncClient, args: Args) -> dict[str, Any]:
+    session_id = str(args["session_id"])
+    listed = await client.list_recordings(session_id)
+    pending = next(r for r in listed if r.url is None)
+    try:
+        async with client.open_recording(session_id, pending.id):
+            pass
+    except NotFound as exc:
+        return {"recordings": listed, "error": {"type": "NotFound", "message": exc.message}}
+    raise AssertionError("a recording that is not uploaded yet was opened")
+
+
+def _check_not_uploaded(result: dict[str, Any], args: Args) -> None:
+    pending = [r for r in result["recordings"] if r.url is None]
+    assert pending, "the recording without a link was not listed"
+    assert all(r.provider_data["status"] != "ERRORED" for r in result["recordings"])
+    assert "not uploaded yet" in result["error"]["message"]
+
+
+# -- summaries ---------------------------------------------------------------------------------
+
+
+async def _summary_missing(client: AsyncClient, args: Args) -> dict[str, Any]:
+    try:
+        await client.get_summary(str(args["session_id"]))
+    except NotFound as exc:
+        return {"error": "NotFound", "status_code": exc.status_code, "hint": exc.hint}
+    raise AssertionError("a summary nobody generated was found")
+
+
+def _check_summary_missing(result: dict[str, Any], args: Args) -> None:
+    assert result["status_code"] == 404
+    assert "ex_generate_summary_of_transcripts" in (result["hint"] or "")
+
+
+async def _summary_generated(client: AsyncClient, args: Args) -> dict[str, Any]:
+    session_id = str(args["session_id"])
+    section("before")
+    before = await _summary_missing(client, args)
+    section("generate")
+    answer = await client.adapter.ex_generate_summary_of_transcripts(session_id)
+    section("after")
+    summary = await client.get_summary(session_id)
+    return {"before": before["error"], "generated": answer, "summary": serde.unstructure(summary)}
+
+
+def _check_summary_generated(result: dict[str, Any], args: Args) -> None:
+    assert result["before"] == "NotFound"
+    assert result["generated"]["session_id"] == args["session_id"]
+    assert result["summary"]["text"].strip()
+
+
+def _check_generate_requests(log: RequestLog, result: Any, args: Args) -> None:
+    posts = [r for r in log.all if r.method == "POST"]
+    assert len(posts) == 1, "generating a summary is one POST, and reading never posts"
+    assert posts[0] in log.sections["generate"]
+    assert posts[0].content in (b"", None)
+
+
+# -- rate limits -------------------------------------------------------------------------------
+
+
+async def _blocked(client: AsyncClient, args: Args) -> dict[str, Any]:
+    try:
+        await client.get_session(str(args["session_id"]))
+    except RateLimited as exc:
+        return {"error": "RateLimited", "retry_after": exc.retry_after, "retryable": exc.retryable}
+    raise AssertionError("the global-limit block was not reported")
+
+
+def _check_blocked(result: dict[str, Any], args: Args) -> None:
+    assert result["retry_after"] == 300.0
+    assert result["retryable"] is False
+
+
+def _check_one_request(log: RequestLog, result: Any, args: Args) -> None:
+    assert len(log.all) == 1, f"the block was retried: {len(log.all)} requests"
+
+
+REALTIMEKIT_SCENARIOS: dict[str, Scenario] = {
+    s.name: s
+    for s in (
+        Scenario(
+            name="get_session_legacy_details",
+            capability=Capability.CATALOG_GET,
+            run=_get,
+            check=_check_legacy,
+            check_requests=_check_details_request,
+            faults="legacy_details_next",
+            description="session details in the legacy shape (data.session, with meta)",
+        ),
+        Scenario(
+            name="get_transcript_legacy_layout",
+            capability=Capability.TRANSCRIPTS,
+            run=_transcript,
+            check=_check_legacy_layout,
+            description="the older transcript CSV: a header row and ISO 8601 timestamps",
+        ),
+        Scenario(
+            name="transcript_unknown_speaker",
+            capability=Capability.TRANSCRIPTS,
+            run=_transcript,
+            check=_check_unknown_speaker,
+            description="a transcript row whose peer id matches no participant stays unknown",
+        ),
+        Scenario(
+            name="transcript_link_refreshed",
+            capability=Capability.TRANSCRIPTS,
+            requires=("signed_media",),
+            run=_transcript,
+            check=BY_NAME["get_transcript"].check,
+            check_requests=_check_refreshed,
+            faults="expire_links_mid_download",
+            description="the transcript link expires mid-download: a fresh one is asked for "
+            "and the download resumes with Range",
+        ),
+        Scenario(
+            name="chat_link_without_credentials",
+            capability=Capability.CHAT,
+            requires=("signed_media",),
+            run=_chat,
+            check=_check_chat,
+            check_requests=_check_no_credentials,
+            outcome=_chat_outcome,
+            description="the chat dump comes from the storage host, without the API token",
+        ),
+        Scenario(
+            name="recording_not_uploaded",
+            capability=Capability.RECORDINGS,
+            run=_not_uploaded,
+            check=_check_not_uploaded,
+            description="a recording still uploading is listed without a link; opening it is "
+            "NotFound naming its status",
+        ),
+        Scenario(
+            name="summary_not_generated",
+            capability=Capability.SUMMARIES,
+            run=_summary_missing,
+            check=_check_summary_missing,
+            description="a summary that does not exist yet is NotFound saying how to make one",
+        ),
+        Scenario(
+            name="summary_generated_on_request",
+            capability=Capability.SUMMARIES,
+            run=_summary_generated,
+            check=_check_summary_generated,
+            check_requests=_check_generate_requests,
+            description="ex_generate_summary_of_transcripts, then the summary reads",
+        ),
+        Scenario(
+            name="global_rate_limit_block",
+            capability=Capability.CATALOG_GET,
+            run=_blocked,
+            check=_check_blocked,
+            check_requests=_check_one_request,
+            faults="global_block_next",
+            description="Cloudflare's five-minute block is RateLimited at once, not retried",
+        ),
+    )
+}
+
+
+def scenario(name: str) -> Scenario:
+    """A kit scenario or one of RealtimeKit's own."""
+    return REALTIMEKIT_SCENARIOS.get(name) or BY_NAME[name]
+
+
+def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any]:
+    """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result)."""
+    replayed = replay_cassette(
+        "realtimekit",
+        scenario(name),
+        cassette or load_cassette(CASSETTES / f"{name}.json"),
+        connect_options=CONNECT,
+    )
+    replayed.assert_all_used()
+    return replayed.outcome, replayed.raw
+
+
+def expected(name: str) -> Any:
+    return json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))
+
+
+__all__ = [
+    "CASSETTES",
+    "CONNECT",
+    "EXPECTED",
+    "REALTIMEKIT_SCENARIOS",
+    "expected",
+    "recording_harness",
+    "run_cassette",
+    "scenario",
+]
