@@ -253,7 +253,6 @@ class Catalog:
     def _setup_read_only(self, busy_timeout: float) -> None:
         conn = self.conn
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
-        conn.execute("PRAGMA query_only = ON")
         conn.create_function("cp_float_text", 1, _float_text, deterministic=True)
         try:
             version = schema.current_version(conn)
@@ -262,7 +261,9 @@ class Catalog:
                 raise  # the next way of opening may work
             raise self.error("open", exc) from exc
         self._check_archive(version)
-        if version < schema.LATEST and not self._read_old_schema(version):
+        readable = version >= schema.LATEST or self._read_old_schema(version)
+        conn.execute("PRAGMA query_only = ON")  # after the TEMP tables of an old schema
+        if not readable:
             raise ArchiveError(
                 f"the read-only archive at {self.path.parent} has schema version {version}, "
                 f"older than this convoport's ({schema.LATEST}), and cannot be read without "

@@ -124,10 +124,11 @@ class ConvoportGroup(click.Group):
     exit code 2; ``--help`` and ``--version`` print as usual."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        parent: Any = super()
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return parent.main(*args, standalone_mode=False, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = parent.main(*args, standalone_mode=False, **kwargs)
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()  # plain ``convoport``: the help, as click prints it
             raise SystemExit(exc.exit_code) from None
