@@ -36,7 +36,7 @@ What it does:
 * **Errors** in both envelopes: the gateway's ``{success, errors, messages, result}`` for
   authentication (401 code 10000 for a wrong token, 400 code 6003 for a missing or malformed
   ``Authorization``), unknown routes and accounts (404 code 7003) and the global-limit block
-  (:attr:`global_block_next`: 429 code 971 with ``Retry-After: 300``); RealtimeKit's
+  (:attr:`global_block_next`: 429 with ``Retry-After: 300``); RealtimeKit's
   ``{success: false, error: {code, message}}`` for everything else (404, 400 validation,
   and injected 429/5xx faults).
 * **The storage host** (``https://realtimekit-storage.example``; over a real socket the API's
@@ -779,8 +779,8 @@ class RealtimeKitEmulator(EmulatorHarness):
                 self.global_block_next -= 1
                 return self._gateway(
                     429,
-                    wire.CF_RATE_LIMITED,
-                    "Please wait and consider throttling your request speed",
+                    wire.CF_GLOBAL_LIMIT_CODE,
+                    wire.CF_GLOBAL_LIMIT_MESSAGE,
                     headers={"retry-after": str(int(wire.GLOBAL_BLOCK_SECONDS))},
                 )
             if request.path_params.get("account_id") != ACCOUNT_ID:

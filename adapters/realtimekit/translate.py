@@ -726,8 +726,9 @@ def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo | N
     message}}`` and the Cloudflare gateway's ``{success: false, errors: [{code, message,
     error_chain?}], messages, result: null}`` — into the message and ``code``.
 
-    A 429 asking to wait more than a minute (or the gateway's rate-limit code 971) is
-    Cloudflare's five-minute block after the global limit: not retryable (waiting seconds
+    A 429 asking to wait more than a minute, or one from the gateway without a
+    ``Retry-After`` or naming the 1200-request limit, is Cloudflare's five-minute block after
+    the global limit: not retryable (waiting seconds
     cannot help), with the wait in the hint. Auth failures name the token, unknown routes the
     account and app ids."""
     status = response.status_code
@@ -759,7 +760,7 @@ def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo | N
     if status == 429:
         wait = _retry_after(response)
         if (wait is not None and wait > wire.GLOBAL_BLOCK_THRESHOLD) or (
-            gateway and code == wire.CF_RATE_LIMITED
+            gateway and (wait is None or "1200 requests" in (text or ""))
         ):
             seconds = wait if wait is not None else wire.GLOBAL_BLOCK_SECONDS
             retryable = False

@@ -24,6 +24,7 @@ from typing import Any
 
 import convoport.adapters.realtimekit
 from convoport import serde
+from convoport.adapters.realtimekit.adapter import RealtimeKitAdapter
 from convoport.adapters.realtimekit.emulator import (
     ACCOUNT_ID,
     APP_ID,
@@ -68,7 +69,8 @@ def _check_legacy(result: Session, args: Args) -> None:
     assert result.id == args["session_id"]
     assert result.status is SessionStatus.COMPLETED
     rooms = result.provider_data.get("breakout_rooms")
-    assert isinstance(rooms, list) and len(rooms) == 2, "the breakout rooms were not kept"
+    assert isinstance(rooms, list), "the breakout rooms were not kept"
+    assert len(rooms) == 2, "the breakout rooms were not kept"
     assert result.metadata["meeting_id"], "the meeting id was not read from the nested session"
 
 
@@ -102,7 +104,8 @@ def _check_unknown_speaker(result: Transcript, args: Args) -> None:
     for u in unknown:
         assert "participant_id" not in u.provider_data
         assert u.provider_data.get("participant_name"), "the row's own name column was lost"
-    assert known and all(u.provider_data.get("participant_id") for u in known)
+    assert known
+    assert all(u.provider_data.get("participant_id") for u in known)
 
 
 def _check_refreshed(log: RequestLog, result: Any, args: Args) -> None:
@@ -187,7 +190,9 @@ async def _summary_generated(client: AsyncClient, args: Args) -> dict[str, Any]:
     section("before")
     before = await _summary_missing(client, args)
     section("generate")
-    answer = await client.adapter.ex_generate_summary_of_transcripts(session_id)
+    adapter = client.adapter
+    assert isinstance(adapter, RealtimeKitAdapter)
+    answer = await adapter.ex_generate_summary_of_transcripts(session_id)
     section("after")
     summary = await client.get_summary(session_id)
     return {"before": before["error"], "generated": answer, "summary": serde.unstructure(summary)}
