@@ -965,18 +965,44 @@ def registered_scenarios(provider: str) -> tuple[Scenario, ...]:
     return tuple(_REGISTRY.get(provider, {}).values())
 
 
+#: In an outcome, a time taken from the machine's clock rather than given by the vendor (the
+#: fields a session lists in ``provider_data.client_observed``): it differs on every run.
+CLIENT_CLOCK = "[CLIENT CLOCK]"
+
+
+def mask_client_clock(value: Any) -> Any:
+    """``value`` (JSON) with every client-observed time replaced by :data:`CLIENT_CLOCK`."""
+    if isinstance(value, list):
+        return [mask_client_clock(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: mask_client_clock(v) for k, v in value.items()}
+    data = out.get("provider_data")
+    observed = data.get("client_observed") if isinstance(data, dict) else None
+    if isinstance(observed, list):
+        for field in observed:
+            if isinstance(field, str) and isinstance(out.get(field), str):
+                out[field] = CLIENT_CLOCK
+    return out
+
+
 def outcome_json(value: Any, scenario: Scenario | None = None) -> Outcome:
-    """A scenario's return value as the JSON outcome compared with ``expected/``."""
+    """A scenario's return value as the JSON outcome compared with ``expected/`` (times from
+    the machine's clock masked as :data:`CLIENT_CLOCK`)."""
     if scenario is not None and scenario.outcome is not None:
-        return {"result": scenario.outcome(value)}
+        return {"result": mask_client_clock(scenario.outcome(value))}
     if isinstance(value, dict) and "result" in value and "events" in value:
-        return {"result": serde.unstructure(value["result"]), "events": list(value["events"])}
-    return {"result": serde.unstructure(value)}
+        return {
+            "result": mask_client_clock(serde.unstructure(value["result"])),
+            "events": list(value["events"]),
+        }
+    return {"result": mask_client_clock(serde.unstructure(value))}
 
 
 __all__ = [
     "AWKWARD_IDS",
     "BY_NAME",
+    "CLIENT_CLOCK",
     "PROBE_ID",
     "REQUIREMENTS",
     "SCENARIOS",
@@ -989,6 +1015,7 @@ __all__ = [
     "ScenarioContext",
     "derive_query",
     "generate_audio",
+    "mask_client_clock",
     "outcome_json",
     "outcome_of_error",
     "register_scenarios",

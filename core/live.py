@@ -319,8 +319,10 @@ class LiveSessionBase(abc.ABC):
     **Class declarations** (protected, with defaults): ``_connection_name`` (in messages:
     ``"live socket"``, ``"event stream"``), ``_reopens_after_drop`` (False: a connection that
     was open is never opened again; a connection that could not be opened is still retried),
-    ``_lost_hint`` (the hint of that error), ``_reads_back``, ``_clock_timestamps`` (False:
-    ``created_at``/``ended_at`` are never taken from the local clock), and
+    ``_lost_hint`` (the hint of that error), ``_reads_back``, ``_clock_timestamps`` (True, the
+    default: ``created_at``/``ended_at`` are this machine's clock unless the vendor's are set,
+    and are then listed under ``client_observed`` in the session's ``provider_data``; False:
+    never taken from the clock), and
     ``_joined_vendor_events`` (names of ``VendorEvent``\\ s whose ``data["utterance_id"]``
     joins them into that utterance's ``provider_data``).
 
@@ -362,8 +364,9 @@ class LiveSessionBase(abc.ABC):
         self.provider_name = provider
         self.session_id = session_id
         self.options = options
-        #: when the session was created (the vendor's time where known; None if unknown)
-        self.created_at: datetime | None = datetime.now(UTC) if self._clock_timestamps else None
+        self._created_at: datetime | None = datetime.now(UTC) if self._clock_timestamps else None
+        #: the times taken from this machine's clock rather than given by the vendor
+        self._client_observed: set[str] = {"created_at"} if self._clock_timestamps else set()
         self.bytes_sent = 0
         self._queue: asyncio.Queue[Any] = asyncio.Queue()
         self._consumer_attached = False
@@ -626,8 +629,21 @@ class LiveSessionBase(abc.ABC):
         self._ended_status = status
         if self._clock_timestamps:
             self._ended_at = datetime.now(UTC)
+            self._client_observed.add("ended_at")
         self._ended.set()
         self._persist_wakeup.set()
+
+    @property
+    def created_at(self) -> datetime | None:
+        """When the session was created: the vendor's time where the adapter set it, else this
+        machine's clock at the start (marked ``client_observed`` in the session's
+        ``provider_data``), or None for a handle that takes no time from the clock."""
+        return self._created_at
+
+    @created_at.setter
+    def created_at(self, value: datetime | None) -> None:
+        self._created_at = value
+        self._client_observed.discard("created_at")
 
     # -- adapter side: what arrived (read-only accessors) -----------------------------------
 
@@ -734,8 +750,14 @@ class LiveSessionBase(abc.ABC):
             ended_at=self._ended_at,
             duration=max(ends) if ends else None,
             metadata=dict(self.options.metadata),
-            provider_data=self._session_data(),
+            provider_data=self._observed(self._session_data()),
         )
+
+    def _observed(self, data: JSONDict) -> JSONDict:
+        """``data`` with ``client_observed``: the session times that came from this machine's
+        clock (so a reader can tell them from the vendor's)."""
+        observed = sorted(self._client_observed)
+        return {**data, "client_observed": observed} if observed else data
 
     def _live_status(self) -> SessionStatus:
         """Hook: the status of a running session (default ``ACTIVE``)."""

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import attrs
@@ -112,7 +113,10 @@ async def test_fatal_error_without_cancel_is_failed() -> None:
     live._emit(ErrorEvent(message="asr crashed", fatal=True))
     result = await live.wait()
     assert result.session.status is SessionStatus.FAILED
-    assert result.session.provider_data == {"errors": ["asr crashed"]}
+    assert result.session.provider_data == {
+        "errors": ["asr crashed"],
+        "client_observed": ["created_at", "ended_at"],  # the vendor gave no times
+    }
 
 
 async def test_no_audio_after_the_end() -> None:
@@ -494,3 +498,19 @@ async def test_vendor_events_are_joined_to_their_utterance_and_no_time_is_guesse
         "emotion": ({"utterance_id": "u1", "joy": 0.9},),
         "other": ({"utterance_id": "u1"},),
     }
+
+
+async def test_times_from_the_clock_are_marked_client_observed_until_the_vendor_gives_one() -> None:
+    live = Scripted()
+    assert live.created_at is not None
+    live._emit(DoneEvent(session_id="live-1"))
+    session = (await live.wait()).session
+    assert session.created_at is not None
+    assert session.ended_at is not None
+    assert session.provider_data["client_observed"] == ["created_at", "ended_at"]
+    given = Scripted()
+    given.created_at = datetime(2026, 1, 1, tzinfo=UTC)  # the vendor's time
+    given._emit(DoneEvent(session_id="live-1"))
+    session = (await given.wait()).session
+    assert session.created_at == datetime(2026, 1, 1, tzinfo=UTC)
+    assert session.provider_data["client_observed"] == ["ended_at"]

@@ -133,7 +133,7 @@ async def test_dry_run_writes_nothing(tmp_path: Path) -> None:
     assert report.dry_run
     assert report.copied == 0
     assert report.planned == len(finished(source().adapter))
-    assert all(o.bytes > 0 for o in report.outcomes if o.state == "planned")
+    assert all((o.bytes or 0) > 0 for o in report.outcomes if o.state == "planned")
     assert not folder.exists()  # not even an empty archive
     # into an existing archive: nothing is written either
     first = await migrate(source(sessions=2), f"local:{folder}", backoff_base=0)

@@ -243,3 +243,28 @@ async def test_the_library_report_of_an_interrupted_run(tmp_path: Path) -> None:
         stored = [s async for s in archive.list_sessions()]
         assert (await as_archive(archive.adapter).verify()).ok
     assert len(stored) >= keep.report.copied
+
+
+async def test_an_archived_illocution_capture_is_found_by_date(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from convoport import SessionQuery
+    from convoport.sandbox import make_wav, tone_pcm
+    from convoport.wavfeed import stream_wav
+
+    wav = make_wav(tone_pcm(seconds=1.0, sample_rate=16000), sample_rate=16000)
+
+    async def chunks() -> Any:
+        yield wav
+
+    before = datetime.now(UTC) - timedelta(seconds=1)
+    async with (
+        connect("illocution", sandbox=True) as live,
+        connect(f"local:{tmp_path / 'a'}", create=True) as archive,
+    ):
+        result = await stream_wav(live, chunks(), persist_to=archive)
+        assert result.session.provider_data["client_observed"] == ["created_at", "ended_at"]
+        found = [s async for s in archive.list_sessions(SessionQuery(created_after=before))]
+        assert [s.id for s in found] == [result.session.id]
+        assert found[0].created_at is not None
+        assert found[0].created_at >= before

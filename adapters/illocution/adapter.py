@@ -35,8 +35,10 @@ Result
     FAILED on error or a lost stream; ``provider_data``: ``conversation_id``, the start answer,
     the done payload, errors and every vendor event), the ``Transcript`` of the final
     transcripts (each utterance joined with its emotion/cognitive data), the last ``Summary``.
-    Illocution gives no timestamps besides ``expires_at``, so ``created_at``/``ended_at`` stay
-    ``None`` rather than being guessed from the local clock.
+    Illocution gives no timestamps besides ``expires_at``, so ``created_at``/``ended_at`` are
+    this machine's clock at the start and the end, listed as such in ``provider_data``
+    (``"client_observed": ["created_at", "ended_at"]``): archived captures are then found by
+    date filters like every other session.
 
 Batch (``analyze``)
     ``POST /analyze`` multipart with the ``file`` part streamed from the media source (never

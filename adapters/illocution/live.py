@@ -130,7 +130,7 @@ class IllocutionLiveSession(LiveSessionBase):
         "Illocution cannot resume an event stream; results after the loss are lost "
         "(convoport never opens a second consumer)"
     )
-    _clock_timestamps: ClassVar[bool] = False  # Illocution gives no times: none are guessed
+    # Illocution gives no times: the session's are this machine's clock, marked client_observed
     _joined_vendor_events: ClassVar[tuple[str, ...]] = ("emotion", "cognitive")
 
     def __init__(
