@@ -14,6 +14,9 @@ Importing convoport loads no adapter: adapters are imported on first use by ``co
 module :mod:`convoport.spi`.
 """
 
+import logging as _logging
+
+from convoport import export as export
 from convoport._version import __version__
 from convoport.adapter import RecordingStream
 from convoport.capabilities import Capabilities, Capability, QueryFilter
@@ -71,6 +74,10 @@ from convoport.model import (
 )
 from convoport.serde import converter, from_json, to_json
 from convoport.sync import SyncClient, SyncLiveSession, SyncRecordingStream
+
+# A library logs but never decides where logs go: without this, an app that configured no
+# logging would get convoport's retry warnings on its stderr through logging's last resort.
+_logging.getLogger("convoport").addHandler(_logging.NullHandler())
 
 __all__ = [
     "ArchiveError",
@@ -134,6 +141,7 @@ __all__ = [
     "connect",
     "connect_sync",
     "converter",
+    "export",
     "from_json",
     "migrate",
     "migrate_sync",

@@ -32,13 +32,15 @@ _HELP = "convoport_help"
 def setting(
     *,
     default: Any = attrs.NOTHING,
-    env: str | None = None,
+    env: str | tuple[str, ...] | None = None,
     secret: bool = False,
     help: str = "",
     converter: Any = None,
 ) -> Any:
     """Declares one config field. ``env`` names the environment variable read when the
-    keyword argument is absent; ``secret`` hides the value from reprs."""
+    keyword argument is absent, or several: convoport's name first, then aliases (the
+    vendor's official SDK's names, so existing environments work), read in that order;
+    ``secret`` hides the value from reprs."""
     return attrs.field(
         default=default,
         repr=not secret,
@@ -56,6 +58,14 @@ def secret_values(config: Any) -> list[str]:
             if isinstance(value, str) and value:
                 values.append(value)
     return values
+
+
+def env_names(field: attrs.Attribute[Any]) -> tuple[str, ...]:
+    """The environment variables a setting reads, in precedence order (convoport's first)."""
+    value = field.metadata.get(_ENV)
+    if not value:
+        return ()
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def build_config(
@@ -81,12 +91,17 @@ def build_config(
         if name in options and options[name] is not None:
             values[name] = options[name]
             continue
-        var = field.metadata.get(_ENV)
-        if var and environ.get(var):
-            values[name] = environ[var]
+        names = env_names(field)
+        found = next((n for n in names if environ.get(n)), None)
+        if found is not None:
+            values[name] = environ[found]
             continue
         if field.default is attrs.NOTHING:
-            how = f"set {var} or pass {name}=..." if var else f"pass {name}=..."
+            how = (
+                f"set {names[0]} (or pass {name}=... to convoport.connect)"
+                if names
+                else f"pass {name}=... to convoport.connect"
+            )
             raise ConfigError(
                 f"{provider} needs {field.metadata.get(_HELP) or name}",
                 hint=how,
@@ -97,4 +112,4 @@ def build_config(
         raise ConfigError(f"invalid {provider} configuration: {exc}") from None
 
 
-__all__ = ["build_config", "secret_values", "setting"]
+__all__ = ["build_config", "env_names", "secret_values", "setting"]

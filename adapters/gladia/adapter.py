@@ -52,7 +52,9 @@ class GladiaConfig:
 
     api_key: str = setting(env="GLADIA_API_KEY", secret=True, help="a Gladia API key")
     base_url: str = setting(
-        default=wire.DEFAULT_BASE_URL, env="GLADIA_BASE_URL", help="the API's base URL"
+        default=wire.DEFAULT_BASE_URL,
+        env=("GLADIA_BASE_URL", "GLADIA_API_URL"),  # the second is the official SDK's name
+        help="the API's base URL",
     )
     region: str | None = setting(
         default=None,
