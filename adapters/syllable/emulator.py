@@ -938,5 +938,6 @@ __all__ = [
     "TOKEN_TTL",
     "Seeded",
     "SyllableEmulator",
+    "Totals",
     "stamp",
 ]

@@ -15,6 +15,7 @@ from convoport.adapters.syllable.emulator import (
     SANDBOX_KEY,
     TOKEN_TTL,
     SyllableEmulator,
+    Totals,
 )
 from convoport.sandbox import Faults, HarnessSettings, SandboxClock
 from tests.adapters.syllable.openapi import binary_allowed, response_errors
@@ -205,8 +206,9 @@ async def test_zero_based_pages_and_the_end_rule() -> None:
     assert first["total_count"] == len(listed)
     assert first["total_pages"] == -(-len(listed) // 10)
     assert past["items"] == []
+    totals: Totals
     for totals in ("null", "absent"):
-        harness.totals = totals  # type: ignore[assignment]
+        harness.totals = totals
         async with Checked(harness) as http:
             body = (await http.get("/api/v1/sessions/", params={"limit": 10})).json()
         if totals == "null":

@@ -124,9 +124,10 @@ def test_recording_urls_and_stream(sdk: SyllableSDK, harness: SyllableEmulator) 
     seeded = next(s for s in harness.listed() if s.recordings)
     urls = sdk.sessions.generate_session_recording_urls(session_id=seeded.id)
     assert urls.session_id == seeded.id
-    assert urls.recordings is not None
-    assert len(urls.recordings) == seeded.recordings
-    token = urls.recordings[0].split("token=", 1)[1]
+    recordings = urls.recordings
+    assert isinstance(recordings, list)
+    assert len(recordings) == seeded.recordings
+    token = recordings[0].split("token=", 1)[1]
     response = sdk.sessions.session_recording_stream(token=token)
     try:
         data = b"".join(response.iter_bytes())

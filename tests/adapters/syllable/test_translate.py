@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 import pytest
 
+from convoport.adapters.syllable import translate, wire
 from convoport.errors import ConfigError, InvalidRequest, MalformedResponse, NotFound
 from convoport.model import SessionQuery, SessionStatus, Word
-from convoport.adapters.syllable import translate, wire
 
 T0 = datetime(2026, 10, 1, 13, 43, 26, tzinfo=UTC)
 
@@ -87,8 +87,10 @@ def test_only_timestamp_is_required() -> None:
     bare = translate.session_from_wire({"timestamp": "2026-10-01T13:43:26", "session_id": "1"})
     assert bare.created_at == T0.replace(hour=13)  # a naive value is read as UTC
     assert bare.status is SessionStatus.ACTIVE
-    assert bare.ended_at is None and bare.duration is None
-    assert bare.title is None and bare.metadata == {}
+    assert bare.ended_at is None
+    assert bare.duration is None
+    assert bare.title is None
+    assert bare.metadata == {}
     nulls = translate.session_from_wire(
         {k: None for k in SESSION} | {"timestamp": SESSION["timestamp"]}, session_id="824"
     )
@@ -133,7 +135,9 @@ def test_list_page_end_rule_and_unnamed_items() -> None:
         limit=3,
     )
     assert [s.id for s in page.sessions] == ["0", "1", "2"]
-    assert page.next_page == 1 and page.count == 3 and page.unnamed == []
+    assert page.next_page == 1
+    assert page.count == 3
+    assert page.unnamed == []
     last = translate.list_page_from_wire(
         {"items": items, "page": 1, "page_size": 3, "total_pages": 2}, page=1, limit=3
     )
@@ -147,7 +151,8 @@ def test_list_page_end_rule_and_unnamed_items() -> None:
     )
     assert short.next_page is None
     empty = translate.list_page_from_wire({"items": [], "page": 9, "page_size": 3}, page=9, limit=3)
-    assert empty.next_page is None and empty.sessions == []
+    assert empty.next_page is None
+    assert empty.sessions == []
     unnamed = translate.list_page_from_wire(
         {"items": [items[0], {"timestamp": SESSION["timestamp"]}], "page": 0, "page_size": 3},
         page=0,
@@ -186,9 +191,8 @@ def test_list_params_map_neutral_filters() -> None:
     ]
     assert plan.booleans == {"is_outbound": True}  # not sent: filtered here (§11.6)
     assert not plan.nothing
-    request = httpx.Request(
-        "GET", "https://x/api/v1/sessions/", params=translate.page_params(plan, page=2, limit=5)
-    )
+    params: list[tuple[str, Any]] = list(translate.page_params(plan, page=2, limit=5))
+    request = httpx.Request("GET", "https://x/api/v1/sessions/", params=params)
     raw = request.url.query.decode()
     assert raw.startswith("page=2&limit=5&search_fields=agent_id&search_fields=source")
     assert "search_field_values=%2B18042221111" in raw  # §11.2: + as %2B
@@ -404,7 +408,8 @@ def test_summary() -> None:
         "text",
         "Good",
     )
-    assert summary.language is None and summary.created_at is None
+    assert summary.language is None
+    assert summary.created_at is None
     assert summary.provider_data == {"summary": "All good", "rating": "Good"}
     assert translate.summary_from_wire({}, session_id="8") is None
     assert translate.summary_from_wire({"summary": " ", "rating": "Poor"}, session_id="8") is None
@@ -440,7 +445,8 @@ def test_participants_are_the_agent_and_the_caller() -> None:
     outbound = translate.participants_from_wire({**SESSION, "is_outbound": True})
     assert outbound[1].user_id == "+18005550100"  # the number dialled
     running = translate.participants_from_wire({"timestamp": SESSION["timestamp"]}, session_id="3")
-    assert running[0].left_at is None and running[1].user_id is None
+    assert running[0].left_at is None
+    assert running[1].user_id is None
 
 
 def test_recordings() -> None:
@@ -452,14 +458,20 @@ def test_recordings() -> None:
     first, second = translate.recordings_from_wire(
         {"session_id": "824", "recordings": urls}, session=session
     )
-    assert first.id == "0" and second.id == "1"
+    assert first.id == "0"
+    assert second.id == "1"
     assert first.session_id == "824"
-    assert first.url == urls[0] and second.url == urls[1]
-    assert first.media_type is None and first.filename == "824-0.wav"
-    assert second.media_type == "audio/mpeg" and second.filename == "824-1.mp3"
+    assert first.url == urls[0]
+    assert second.url == urls[1]
+    assert first.media_type is None
+    assert first.filename == "824-0.wav"
+    assert second.media_type == "audio/mpeg"
+    assert second.filename == "824-1.mp3"
     assert first.duration == 120.5
     assert first.created_at == session.ended_at
-    assert first.expires_at is None and first.size is None and first.channels is None
+    assert first.expires_at is None
+    assert first.size is None
+    assert first.channels is None
     assert first.provider_data == {"index": 0, "stream_endpoint": True}
     assert second.provider_data == {"index": 1, "stream_endpoint": False}
     assert translate.recordings_from_wire({}, session=session) == []
@@ -545,7 +557,8 @@ def test_labels() -> None:
     labels, nxt = translate.labels_page_from_wire(
         {"items": [label], "page": 0, "page_size": 25}, page=0, limit=25
     )
-    assert labels == [label] and nxt is None
+    assert labels == [label]
+    assert nxt is None
     assert translate.labels_params("824", page=1, limit=25) == [
         ("page", "1"),
         ("limit", "25"),
@@ -597,14 +610,18 @@ def test_error_hook_reads_every_variant() -> None:
     assert info.message == legacy["message"]
     assert info.code == "legacy_session_link"
     assert info.error_class is InvalidRequest
-    assert info.hint is not None and "/transcripts/legacy/T-1" in info.hint
+    assert info.hint is not None
+    assert "/transcripts/legacy/T-1" in info.hint
     assert info.details["legacy_session_link"] == legacy
     info = translate.error_info_from_wire(*_response(400, {"detail": "Invalid start_datetime"}))
-    assert info is not None and info.message == "Invalid start_datetime"
+    assert info is not None
+    assert info.message == "Invalid start_datetime"
     info = translate.error_info_from_wire(*_response(404, {"detail": "gone"}, "/api/v1/sessions/9"))
-    assert info is not None and info.error_class is NotFound
+    assert info is not None
+    assert info.error_class is NotFound
     info = translate.error_info_from_wire(*_response(401, {"detail": "Invalid API key"}))
-    assert info is not None and "SYLLABLE_API_KEY" in (info.hint or "")
+    assert info is not None
+    assert "SYLLABLE_API_KEY" in (info.hint or "")
     assert translate.error_info_from_wire(*_response(502, b"<html>bad gateway</html>")) is None
     assert translate.error_info_from_wire(*_response(500, [1, 2])) is None
 
