@@ -10,8 +10,6 @@ Configuration (keyword argument, else environment variable):
 * ``api_key`` (``SYLLABLE_API_KEY``) or ``api_key_header`` (``SYLLABLESDK_API_KEY_HEADER``):
   the organisation's API key, sent as ``Syllable-API-Key`` to the base URL's origin only;
 * ``base_url`` (``SYLLABLE_BASE_URL``, default ``https://api.syllable.cloud``);
-* ``order_by`` / ``order_by_direction`` (``SYLLABLE_ORDER_BY``,
-  ``SYLLABLE_ORDER_BY_DIRECTION``; default ``timestamp`` / ``desc``): the listing's order;
 * ``transcript_wait`` (``SYLLABLE_TRANSCRIPT_WAIT``, seconds, default 30; 0 never waits),
   ``transcript_poll_interval`` (first pause, seconds, default 1, doubling up to
   ``transcript_poll_max``, default 8) and ``transcript_settle`` (seconds, default 3600): how
@@ -22,10 +20,11 @@ participants (the agent and the caller). List filters: ``created_after``/``creat
 ``created_on`` (sent as ``start_datetime``/``end_datetime``), ``metadata`` (string properties
 sent as ``search_fields``/``search_field_values``, boolean ones filtered here) and ``search``
 (``FIELD=VALUE`` terms joined with ``&``, e.g. ``source=+18042221111&agent_id=42``; plain text
-searches ``agent_name``). The datetime bounds and string matches are re-checked on each listed
-session (the server's inclusivity and matching rules are UNCONFIRMED); ``statuses`` is applied
-by convoport. ``is_test=true`` includes test sessions (the default listing leaves them out)
-and keeps only them.
+searches ``agent_name``). Orders: newest first (the default) or oldest first
+(``order_by=timestamp`` with ``order_by_direction``). The datetime bounds and string matches
+are re-checked on each listed session (the server's inclusivity and matching rules are
+UNCONFIRMED); ``statuses`` is applied by convoport. ``is_test=true`` includes test sessions
+(the default listing leaves them out) and keeps only them.
 
 Behaviour worth knowing:
 
@@ -83,7 +82,7 @@ import attrs
 import httpx
 
 from convoport.adapter import Adapter, ConnectOptions, RecordingStream
-from convoport.capabilities import Capabilities, Capability, QueryFilter
+from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import setting
 from convoport.errors import ConfigError, NotFound
 from convoport.http import ErrorInfo, ErrorParser, quote_segment
@@ -135,12 +134,6 @@ class SyllableConfig:
     base_url: str = setting(
         default=wire.DEFAULT_BASE_URL, env="SYLLABLE_BASE_URL", help="the API's base URL"
     )
-    order_by: str = setting(
-        default="timestamp", env="SYLLABLE_ORDER_BY", help="the listing's order (a field)"
-    )
-    order_by_direction: str = setting(
-        default="desc", env="SYLLABLE_ORDER_BY_DIRECTION", help="asc or desc"
-    )
     transcript_wait: float = setting(
         default=30.0,
         env="SYLLABLE_TRANSCRIPT_WAIT",
@@ -166,7 +159,6 @@ class SyllableConfig:
                 hint="set SYLLABLE_API_KEY (or the SDK's SYLLABLESDK_API_KEY_HEADER), "
                 "or pass api_key=...",
             )
-        translate.check_order(self.order_by, self.order_by_direction)
         for name in (
             "transcript_wait",
             "transcript_poll_interval",
@@ -202,6 +194,8 @@ class SyllableAdapter(Adapter):
             QueryFilter.METADATA,
             QueryFilter.SEARCH,
         },
+        # order_by=timestamp with order_by_direction desc/asc
+        orders={ListOrder.NEWEST, ListOrder.OLDEST},
     )
     config_class: ClassVar[type[Any]] = SyllableConfig
     #: list items are whole ``Session`` objects (no ``fields`` projection is sent)
@@ -250,11 +244,7 @@ class SyllableAdapter(Adapter):
     async def _list_sessions_page(
         self, query: SessionQuery, cursor: Cursor | None, page_size: int
     ) -> Page[Session]:
-        plan = translate.list_params(
-            query,
-            order_by=self.config.order_by,
-            order_by_direction=self.config.order_by_direction,
-        )
+        plan = translate.list_params(query)
         if plan.nothing:
             return Page(items=[], next=None)
         page = 0 if cursor is None else int(cursor)

@@ -45,6 +45,7 @@ from urllib.parse import parse_qsl, urlsplit
 import attrs
 import httpx
 
+from convoport.capabilities import ListOrder
 from convoport.errors import ConfigError, InvalidRequest, NotFound, ProviderError
 from convoport.http import ErrorInfo, error_message
 from convoport.model import (
@@ -285,14 +286,15 @@ class ListParams:
     nothing: bool = False
 
 
-def list_params(
-    query: SessionQuery, *, order_by: str = "timestamp", order_by_direction: str = "desc"
-) -> ListParams:
+def list_params(query: SessionQuery) -> ListParams:
     """``GET /api/v1/sessions/``'s parameters for a neutral query (without ``page`` and
-    ``limit``). ``created_after``/``created_before``/``created_on`` become ``start_datetime``/
+    ``limit``). The order is always sent (``order_by=timestamp``, ``desc`` for newest first,
+    the default, ``asc`` for oldest first: Syllable's default order is UNCONFIRMED).
+    ``created_after``/``created_before``/``created_on`` become ``start_datetime``/
     ``end_datetime``; string ``metadata`` entries and ``search`` terms become repeated
     ``search_fields``/``search_field_values``; boolean ones are filtered on the client, and
     ``is_test=true`` is also sent (it includes the test sessions, §3.5)."""
+    direction = "asc" if query.order is ListOrder.OLDEST else "desc"
     starts = [t for t in (query.created_after,) if t is not None]
     ends = [t for t in (query.created_before,) if t is not None]
     if query.created_on is not None:
@@ -323,8 +325,8 @@ def list_params(
     params: list[tuple[str, str]] = []
     params.extend(("search_fields", f) for f, _ in server)
     params.extend(("search_field_values", v) for _, v in server)
-    params.append(("order_by", order_by))
-    params.append(("order_by_direction", order_by_direction))
+    params.append(("order_by", "timestamp"))
+    params.append(("order_by_direction", direction))
     if start is not None:
         params.append(("start_datetime", format_timestamp(start)))
     if end is not None:
@@ -349,19 +351,6 @@ def kept(plan: ListParams, session: Session) -> bool:
         elif value is not wanted:
             return False
     return plan.query.matches(session)
-
-
-def check_order(order_by: str, order_by_direction: str) -> None:
-    """``ConfigError`` unless the order is one Syllable documents."""
-    if order_by not in wire.SESSION_PROPERTIES:
-        raise ConfigError(
-            f"syllable cannot order by {order_by!r}",
-            hint="order_by is one of " + ", ".join(wire.SESSION_PROPERTIES),
-        )
-    if order_by_direction not in wire.ORDER_BY_DIRECTIONS:
-        raise ConfigError(
-            f"syllable order_by_direction must be asc or desc, got {order_by_direction!r}"
-        )
 
 
 # -- transcripts, summaries, participants, recordings -----------------------------------------
@@ -748,7 +737,6 @@ __all__ = [
     "ListParams",
     "ListedPage",
     "action_from_wire",
-    "check_order",
     "decode_tool_payload",
     "error_info_from_wire",
     "format_timestamp",

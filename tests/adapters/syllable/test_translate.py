@@ -7,10 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import attrs
 import httpx
 import pytest
 
 from convoport.adapters.syllable import translate, wire
+from convoport.capabilities import ListOrder
 from convoport.errors import ConfigError, InvalidRequest, MalformedResponse, NotFound
 from convoport.model import SessionQuery, SessionStatus, Word
 
@@ -176,7 +178,7 @@ def test_list_params_map_neutral_filters() -> None:
         metadata={"agent_id": "42", "is_outbound": "true", "not_a_property": "x"},
         search="source=+18042221111&agent_name=Sales & Support",
     )
-    plan = translate.list_params(query, order_by="duration", order_by_direction="asc")
+    plan = translate.list_params(attrs.evolve(query, order=ListOrder.OLDEST))
     assert plan.params == [
         ("search_fields", "agent_id"),
         ("search_fields", "source"),
@@ -184,7 +186,7 @@ def test_list_params_map_neutral_filters() -> None:
         ("search_field_values", "42"),
         ("search_field_values", "+18042221111"),
         ("search_field_values", "Sales & Support"),
-        ("order_by", "duration"),
+        ("order_by", "timestamp"),
         ("order_by_direction", "asc"),
         ("start_datetime", "2026-10-01T13:43:26Z"),
         ("end_datetime", "2026-10-03T13:43:26Z"),
@@ -262,12 +264,10 @@ def test_bad_search_is_a_config_error(text: str) -> None:
         translate.search_terms(text)
 
 
-def test_order_is_checked() -> None:
-    translate.check_order("agent_name", "asc")
-    with pytest.raises(ConfigError, match="cannot order by"):
-        translate.check_order("lang", "asc")
-    with pytest.raises(ConfigError, match="asc or desc"):
-        translate.check_order("timestamp", "up")
+def test_order_is_sent() -> None:
+    newest = translate.list_params(SessionQuery(order=ListOrder.NEWEST))
+    assert newest.params == [("order_by", "timestamp"), ("order_by_direction", "desc")]
+    assert translate.list_params(SessionQuery()).params == newest.params
 
 
 TRANSCRIPT: dict[str, Any] = {
