@@ -724,7 +724,7 @@ class HttpClient:
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
             logger.warning(
-                "%s: retrying after %s (attempt %d of %d, waiting %.2fs)",
+                "%s: retrying the request after %s (request attempt %d of %d, waiting %.2fs)",
                 self.provider,
                 exc,
                 state.attempt_number,

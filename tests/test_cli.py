@@ -39,13 +39,67 @@ def test_providers_json_lists_installed_with_capabilities() -> None:
     data = json.loads(result.output)
     assert isinstance(data, list)
     for row in data:
-        assert set(row) == {"name", "display_name", "package", "version", "capabilities", "error"}
+        # the README calls the first key "provider": so does the JSON
+        assert set(row) == {
+            "provider",
+            "display_name",
+            "package",
+            "version",
+            "capabilities",
+            "error",
+        }
         assert set(row["capabilities"]) == {"ports", "filters", "orders"}
 
 
 def test_providers_table_runs() -> None:
     result = CliRunner().invoke(cli, ["providers"])
     assert result.exit_code == 0, result.output
+
+
+def test_providers_fit_80_columns() -> None:
+    result = CliRunner().invoke(cli, ["providers"], env={"COLUMNS": "80"}, terminal_width=80)
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    assert "catalog.list" in result.output
+
+
+def test_the_readme_capability_matrix_is_generated_from_the_declarations() -> None:
+    from pathlib import Path
+
+    from convoport.adapters._builtin import BUILTIN_ADAPTERS
+    from convoport.cli._providers import capability_markdown
+    from convoport.connect import providers
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text("utf-8")
+    start = readme.index("<!-- capability-matrix -->") + len("<!-- capability-matrix -->\n")
+    end = readme.index("<!-- /capability-matrix -->")
+    builtin = [p for p in providers() if p.name in BUILTIN_ADAPTERS]
+    assert readme[start:end] == capability_markdown(builtin), (
+        "regenerate the README's matrix: python -c 'from tests.test_cli import "
+        "print_matrix; print_matrix()'"
+    )
+
+
+def print_matrix() -> None:
+    """Prints the README's capability matrix block (for regenerating it)."""
+    from convoport.adapters._builtin import BUILTIN_ADAPTERS
+    from convoport.cli._providers import capability_markdown
+    from convoport.connect import providers
+
+    print(capability_markdown([p for p in providers() if p.name in BUILTIN_ADAPTERS]), end="")
+
+
+def test_provider_names_complete_in_the_shell() -> None:
+    env = {
+        "_CONVOPORT_COMPLETE": "bash_complete",
+        "COMP_WORDS": "convoport sessions list gl",
+        "COMP_CWORD": "3",
+    }
+    result = CliRunner().invoke(cli, [], env=env, prog_name="convoport")
+    assert "gladia" in result.output
+    env["COMP_WORDS"] = "convoport migrate gladia lo"
+    result = CliRunner().invoke(cli, [], env=env, prog_name="convoport")
+    assert "local:" in result.output
 
 
 @pytest.mark.parametrize(

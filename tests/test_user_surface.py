@@ -65,3 +65,11 @@ def test_a_missing_key_names_the_environment_variable_first() -> None:
         build_config(GladiaConfig, {}, provider="gladia", env={})
     assert caught.value.hint is not None
     assert caught.value.hint.startswith("set GLADIA_API_KEY")
+
+
+def test_emulate_works_from_a_plain_install() -> None:
+    """uvicorn is a dependency, not a dev extra: 'convoport emulate' needs no extra."""
+    from importlib.metadata import requires
+
+    plain = [r for r in requires("convoport") or [] if "extra ==" not in r]
+    assert any(r.startswith("uvicorn") for r in plain)

@@ -14,6 +14,7 @@ Conventions every command follows:
 from convoport.cli import _emulate as _emulate
 from convoport.cli import _live as _live
 from convoport.cli import _migrate as _migrate
+from convoport.cli import _providers as _providers
 from convoport.cli import _recording as _recording
 from convoport.cli import _sessions as _sessions
 from convoport.cli._app import cli, main

@@ -13,7 +13,6 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from convoport._version import __version__
 from convoport.errors import (
@@ -193,49 +192,6 @@ def json_option(fn: F) -> F:
         callback=callback,
         help="Machine-readable output.",
     )(fn)
-
-
-@cli.command("providers")
-@json_option
-@click.pass_obj
-def providers_command(state: State) -> None:
-    """The installed providers: package, version and capabilities."""
-    from convoport.capabilities import Capability
-    from convoport.connect import providers
-
-    infos = providers()
-    if state.json:
-        state.emit_json(
-            [
-                {
-                    "name": p.name,
-                    "display_name": p.display_name,
-                    "package": p.package,
-                    "version": p.version,
-                    "capabilities": p.capabilities.as_dict(),
-                    "error": p.error,
-                }
-                for p in infos
-            ]
-        )
-        return
-    if not infos:
-        state.out.print("No providers are installed.")
-        return
-    table = Table(title="convoport providers")
-    table.add_column("provider", style="bold")
-    table.add_column("package")
-    table.add_column("version")
-    for cap in Capability:
-        table.add_column(cap.value, justify="center")
-    for p in infos:
-        marks = ["[green]✓[/]" if cap in p.capabilities.ports else "·" for cap in Capability]
-        name = p.name if p.error is None else f"{p.name} [red](failed)[/]"
-        table.add_row(name, p.package, p.version, *marks)
-    state.out.print(table)
-    for p in infos:
-        if p.error:
-            state.err.print(f"convoport: warning: {p.error}", markup=False)
 
 
 def main(argv: list[str] | None = None) -> None:

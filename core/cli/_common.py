@@ -30,6 +30,32 @@ sandbox_option = click.option(
 )
 
 
+def complete_target(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[click.shell_completion.CompletionItem]:
+    """Shell completion of a TARGET: the installed provider names, archives as ``name:``."""
+    from click.shell_completion import CompletionItem
+
+    from convoport.archive import ArchiveAdapter
+    from convoport.registry import get_registry
+
+    items = []
+    for entry in get_registry().entries():
+        try:
+            archive = issubclass(entry.load(), ArchiveAdapter)
+        except Exception:  # a broken plugin is not completed
+            continue
+        word = f"{entry.name}:" if archive else entry.name
+        if word.startswith(incomplete):
+            items.append(CompletionItem(word, type="plain" if not archive else "nospace"))
+    return items
+
+
+#: A TARGET argument (a provider, or an archive as name:PATH), completed in the shell.
+def target_argument(name: str = "target") -> Callable[[Any], Any]:
+    return click.argument(name, shell_complete=complete_target)
+
+
 def run(awaitable: Awaitable[T]) -> T:
     """Runs a coroutine to completion on a fresh event loop."""
 

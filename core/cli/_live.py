@@ -15,11 +15,12 @@ from convoport.cli._common import (
     open_archive,
     run,
     sandbox_option,
+    target_argument,
 )
 
 
 @cli.command("live")
-@click.argument("target")
+@target_argument()
 @click.argument("wav", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--language", multiple=True, help="Language hint (repeat).")
 @click.option("--realtime/--no-realtime", default=False, help="Pace the audio at real-time speed.")

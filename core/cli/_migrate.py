@@ -20,12 +20,13 @@ from convoport.cli._common import (
     query_options,
     run,
     sandbox_option,
+    target_argument,
 )
 
 
 @cli.command("migrate")
-@click.argument("source")
-@click.argument("destination")
+@target_argument("source")
+@target_argument("destination")
 @query_options
 @click.option(
     "--include",

@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from convoport.cli._app import State, cli, json_option
-from convoport.cli._common import BytesProgress, connect_target, fmt_bytes, run, sandbox_option
+from convoport.cli._common import (
+    BytesProgress,
+    connect_target,
+    fmt_bytes,
+    run,
+    sandbox_option,
+    target_argument,
+)
 
 
 @cli.group("recording")
@@ -17,7 +24,7 @@ def recording_group() -> None:
 
 
 @recording_group.command("download")
-@click.argument("target")
+@target_argument()
 @click.argument("session_id")
 @click.option(
     "--output",

@@ -12,10 +12,10 @@ from convoport.cli._app import State, cli, json_option
 from convoport.cli._common import (
     build_query,
     connect_target,
-    fmt_time,
     query_options,
     run,
     sandbox_option,
+    target_argument,
 )
 
 
@@ -25,7 +25,7 @@ def sessions_group() -> None:
 
 
 @sessions_group.command("list")
-@click.argument("target")
+@target_argument()
 @query_options
 @click.option("--limit", type=int, default=50, show_default=True, help="At most this many.")
 @sandbox_option
@@ -57,24 +57,44 @@ def sessions_list(
     if state.json:
         state.emit_json([unstructure(s) for s in sessions])
         return
-    table = Table(title=f"{target}: {len(sessions)} sessions")
-    table.add_column("session", overflow="fold", min_width=20)
-    for col in ("status", "created", "duration", "title"):
-        table.add_column(col)
-    for s in sessions:
-        # An archive holds sessions of several providers: there a session is "provider:id".
-        table.add_row(
-            s.id if s.provider == provider else str(s.ref),
-            s.status.value,
-            fmt_time(s.created_at),
-            f"{s.duration:.1f}s" if s.duration is not None else "—",
-            s.title or "",
-        )
-    state.out.print(table)
+    # An archive holds sessions of several providers: there a session is "provider:id".
+    names = [s.id if s.provider == provider else str(s.ref) for s in sessions]
+    state.out.print(_sessions_table(f"{target}: {len(sessions)} sessions", names, sessions, state))
+
+
+def _sessions_table(title: str, names: list[str], sessions: list[Any], state: State) -> Table:
+    """The listing, fitted to the terminal without cutting or wrapping an id: the other
+    columns give way (the time shortens to the day, then duration and title go)."""
+    width = state.out.width
+    used = max(map(len, names), default=7) + 2 + 12  # the id and the status, with padding
+    created = "%Y-%m-%d %H:%M" if used + 18 <= width else "%Y-%m-%d" if used + 12 <= width else None
+    used += 0 if created is None else (18 if created.endswith("%M") else 12)
+    duration = used + 10 <= width
+    used += 10 if duration else 0
+    with_title = used + 10 <= width
+    table = Table(title=title, box=None, padding=(0, 1), pad_edge=False, header_style="bold")
+    table.add_column("session", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    if created is not None:
+        table.add_column("created", no_wrap=True)
+    if duration:
+        table.add_column("duration", justify="right", no_wrap=True)
+    if with_title:
+        table.add_column("title", overflow="ellipsis", no_wrap=True)
+    for name, s in zip(names, sessions, strict=True):
+        row = [name, s.status.value]
+        if created is not None:
+            row.append(s.created_at.strftime(created) if s.created_at else "—")
+        if duration:
+            row.append(f"{s.duration:.1f}s" if s.duration is not None else "—")
+        if with_title:
+            row.append(s.title or "")
+        table.add_row(*row)
+    return table
 
 
 @sessions_group.command("show")
-@click.argument("target")
+@target_argument()
 @click.argument("session_id")
 @sandbox_option
 @json_option
@@ -115,7 +135,7 @@ def sessions_show(state: State, target: str, session_id: str, sandbox: bool) -> 
 
 
 @cli.command("transcript")
-@click.argument("target")
+@target_argument()
 @click.argument("session_id")
 @click.option(
     "--format",
