@@ -159,6 +159,20 @@ class Payload:
             raise malformed(self.provider, self._where(key), f"is not a finite number: {value!r}")
         return result
 
+    def opt_fraction(self, key: str) -> float | None:
+        """An optional number within 0..1 (a confidence); outside it, ``MalformedResponse``."""
+        value = self.opt_number(key)
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise self._bad(key, f"is outside 0..1: {value!r}")
+        return value
+
+    def opt_non_negative(self, key: str) -> float | None:
+        """An optional number >= 0 (a duration, an offset); below 0, ``MalformedResponse``."""
+        value = self.opt_number(key)
+        if value is not None and value < 0:
+            raise self._bad(key, f"is negative: {value!r}")
+        return value
+
     def integer(self, key: str) -> int:
         value = self.opt_integer(key)
         if value is None:

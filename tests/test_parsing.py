@@ -326,3 +326,15 @@ def test_isoformat_round_trips_to_the_same_instant(moment: datetime) -> None:
     assert parsed.utcoffset() == timedelta(0)
     spaced = parse_timestamp(moment.isoformat(sep=" "), provider=P, field="$.t")
     assert spaced == moment
+
+
+def test_fraction_and_non_negative_readers() -> None:
+    p = Payload(P, {"c": 0.5, "hi": 1.5, "d": 0, "neg": -0.1, "none": None})
+    assert p.opt_fraction("c") == 0.5
+    assert p.opt_fraction("none") is None
+    assert p.opt_non_negative("d") == 0.0
+    assert p.opt_non_negative("missing") is None
+    with pytest.raises(MalformedResponse, match=r"\$\.hi is outside 0\.\.1: 1\.5"):
+        p.opt_fraction("hi")
+    with pytest.raises(MalformedResponse, match=r"\$\.neg is negative: -0\.1"):
+        p.opt_non_negative("neg")

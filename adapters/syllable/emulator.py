@@ -689,35 +689,10 @@ class SyllableEmulator(EmulatorHarness):
         return JSONResponse(seeded.wire)
 
     async def _list(self, request: Request) -> Response:
-        query = request.query_params
-        errors: list[dict[str, Any]] = []
-        page = _int_query(query.get("page"), "page", 0, errors)
-        limit = _int_query(query.get("limit"), "limit", wire.DEFAULT_LIMIT, errors)
-        fields = query.getlist("search_fields")
-        values = query.getlist("search_field_values")
-        for i, field in enumerate(fields):
-            if field not in PRODUCTION_PROPERTIES:
-                errors.append(
-                    _enum_error(["query", "search_fields", i], field, PRODUCTION_PROPERTIES)
-                )
-        order_by = query.get("order_by")
-        if order_by is not None and order_by not in wire.SESSION_PROPERTIES:
-            errors.append(_enum_error(["query", "order_by"], order_by, wire.SESSION_PROPERTIES))
-        direction = query.get("order_by_direction")
-        if direction is not None and direction not in wire.ORDER_BY_DIRECTIONS:
-            errors.append(
-                _enum_error(["query", "order_by_direction"], direction, wire.ORDER_BY_DIRECTIONS)
-            )
-        projection = query.getlist("fields")
-        for i, field in enumerate(projection):
-            if field not in wire.SESSION_PROPERTIES:
-                errors.append(_enum_error(["query", "fields", i], field, wire.SESSION_PROPERTIES))
-        if errors:
-            raise _Invalid(422, errors)
-        if len(fields) != len(values):
-            raise _Invalid(400, "search_fields and search_field_values must have the same length")
-        start = _datetime_query(query.get("start_datetime"), "start_datetime")
-        end = _datetime_query(query.get("end_datetime"), "end_datetime")
+        listing = _ListQuery.read(request, PRODUCTION_PROPERTIES, wire.SESSION_PROPERTIES)
+        page, limit, start, end = listing.page, listing.limit, listing.start, listing.end
+        order_by, direction, projection = listing.order_by, listing.direction, listing.fields
+        fields, values = listing.search_fields, listing.search_values
         include_test = False
         wanted: list[tuple[str, str]] = []
         for field, value in zip(fields, values, strict=True):
@@ -858,23 +833,11 @@ class SyllableEmulator(EmulatorHarness):
     # -- labels ---------------------------------------------------------------------------------
 
     async def _labels(self, request: Request) -> Response:
-        query = request.query_params
-        errors: list[dict[str, Any]] = []
-        page = _int_query(query.get("page"), "page", 0, errors)
-        limit = _int_query(query.get("limit"), "limit", wire.DEFAULT_LIMIT, errors)
-        fields = query.getlist("search_fields")
-        values = query.getlist("search_field_values")
-        for i, field in enumerate(fields):
-            if field not in wire.SESSION_LABEL_PROPERTIES:
-                errors.append(
-                    _enum_error(["query", "search_fields", i], field, wire.SESSION_LABEL_PROPERTIES)
-                )
-        if errors:
-            raise _Invalid(422, errors)
-        if len(fields) != len(values):
-            raise _Invalid(400, "search_fields and search_field_values must have the same length")
-        _datetime_query(query.get("start_datetime"), "start_datetime")
-        _datetime_query(query.get("end_datetime"), "end_datetime")
+        listing = _ListQuery.read(
+            request, wire.SESSION_LABEL_PROPERTIES, wire.SESSION_LABEL_PROPERTIES
+        )
+        page, limit = listing.page, listing.limit
+        fields, values = listing.search_fields, listing.search_values
         chosen = [
             label
             for label in sorted(self.labels.values(), key=lambda x: x["id"])
@@ -893,6 +856,64 @@ class SyllableEmulator(EmulatorHarness):
         if label is None:
             return self.error_response(404, f"Session label {raw} not found")
         return JSONResponse(label)
+
+
+@attrs.frozen(kw_only=True)
+class _ListQuery:
+    """The nine list parameters both list endpoints take (§3.1, §9), read as FastAPI does:
+    the 422 with every invalid one, then the 400s (unpaired search keys, a malformed
+    datetime)."""
+
+    page: int
+    limit: int
+    search_fields: list[str]
+    search_values: list[str]
+    order_by: str | None
+    direction: str | None
+    fields: list[str]
+    start: datetime | None
+    end: datetime | None
+
+    @classmethod
+    def read(
+        cls, request: Request, searchable: Sequence[str], properties: Sequence[str]
+    ) -> _ListQuery:
+        query = request.query_params
+        errors: list[dict[str, Any]] = []
+        page = _int_query(query.get("page"), "page", 0, errors)
+        limit = _int_query(query.get("limit"), "limit", wire.DEFAULT_LIMIT, errors)
+        fields = query.getlist("search_fields")
+        values = query.getlist("search_field_values")
+        for i, field in enumerate(fields):
+            if field not in searchable:
+                errors.append(_enum_error(["query", "search_fields", i], field, searchable))
+        order_by = query.get("order_by")
+        if order_by is not None and order_by not in properties:
+            errors.append(_enum_error(["query", "order_by"], order_by, properties))
+        direction = query.get("order_by_direction")
+        if direction is not None and direction not in wire.ORDER_BY_DIRECTIONS:
+            errors.append(
+                _enum_error(["query", "order_by_direction"], direction, wire.ORDER_BY_DIRECTIONS)
+            )
+        projection = query.getlist("fields")
+        for i, field in enumerate(projection):
+            if field not in properties:
+                errors.append(_enum_error(["query", "fields", i], field, properties))
+        if errors:
+            raise _Invalid(422, errors)
+        if len(fields) != len(values):
+            raise _Invalid(400, "search_fields and search_field_values must have the same length")
+        return cls(
+            page=page,
+            limit=limit,
+            search_fields=fields,
+            search_values=values,
+            order_by=order_by,
+            direction=direction,
+            fields=projection,
+            start=_datetime_query(query.get("start_datetime"), "start_datetime"),
+            end=_datetime_query(query.get("end_datetime"), "end_datetime"),
+        )
 
 
 def _sort_key(value: Any) -> Any:

@@ -83,20 +83,6 @@ def _opt_timestamp(p: Payload, key: str) -> datetime | None:
     return p.opt_timestamp(key, naive_is_utc=True)
 
 
-def _confidence(p: Payload, key: str) -> float | None:
-    value = p.opt_number(key)
-    if value is not None and not 0.0 <= value <= 1.0:
-        raise malformed(P, f"{p.path}.{key}", f"is outside 0..1: {value!r}")
-    return value
-
-
-def _non_negative(p: Payload, key: str) -> float | None:
-    value = p.opt_number(key)
-    if value is not None and value < 0:
-        raise malformed(P, f"{p.path}.{key}", f"is negative: {value!r}")
-    return value
-
-
 def _strings(p: Payload, key: str) -> list[str] | None:
     """An optional list of strings (``None`` when absent or null)."""
     if p.raw(key) is None:
@@ -114,7 +100,7 @@ def _strings(p: Payload, key: str) -> list[str] | None:
 def state_word(p: Payload) -> str:
     """The derived state word of a ``Session`` (Syllable sends none): ``"ended"`` when it has
     a ``duration``, else ``"in_progress"``."""
-    return "ended" if _non_negative(p, "duration") is not None else "in_progress"
+    return "ended" if p.opt_non_negative("duration") is not None else "in_progress"
 
 
 def status_from_wire(word: str | None) -> SessionStatus:
@@ -153,7 +139,7 @@ def session_from_wire(data: Any, *, path: str = "$", session_id: str | None = No
     sid = p.opt_string("session_id") or session_id
     if sid is None:
         raise malformed(P, f"{path}.session_id", "is missing")
-    duration = _non_negative(p, "duration")
+    duration = p.opt_non_negative("duration")
     word = state_word(p)
     # Typed reads of the remaining documented fields: a wrong type names its path.
     for key in ("agent_timezone", "prompt_version", "override_timestamp", "session_label_id"):
@@ -372,7 +358,7 @@ def action_from_wire(p: Payload) -> dict[str, Any]:
     out: dict[str, Any] = dict(p.data)
     _timestamp(p, "timestamp")
     p.opt_string("tool_name")
-    _non_negative(p, "duration_ms")
+    p.opt_non_negative("duration_ms")
     for key in _TOOL_KEYS:
         out[key] = decode_tool_payload(p.opt_string(key))
     return out
@@ -393,7 +379,7 @@ def word_from_wire(p: Payload) -> Word:
     """A ``TranscriptWordConfidence`` -> ``Word`` (times left out: see the module docstring)."""
     p.opt_number("start")
     p.opt_number("end")
-    return Word(text=p.string("word"), confidence=_confidence(p, "confidence"))
+    return Word(text=p.string("word"), confidence=p.opt_fraction("confidence"))
 
 
 def utterance_from_wire(p: Payload) -> Utterance:
@@ -406,7 +392,7 @@ def utterance_from_wire(p: Payload) -> Utterance:
         confidence.opt_string("model")
         confidence.opt_string("utterance_source")  # open: provider | derived_min | …
         confidence.opt_boolean("words_truncated")
-        score = _confidence(confidence, "utterance")
+        score = confidence.opt_fraction("utterance")
         words = [word_from_wire(w) for w in confidence.objects("words")]
     lang = p.opt_string("lang")
     extra = {k: v for k, v in p.data.items() if k not in _TEXT_KEYS}
