@@ -340,7 +340,10 @@ def peer_report_from_wire(body: Any) -> dict[str, Any]:
 
 
 def _absolute(url: str, where: str) -> str:
-    parsed = httpx.URL(url)
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        raise malformed(P, where, "is not a URL") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise malformed(P, where, "is not an absolute http(s) URL")
     return url
