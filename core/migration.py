@@ -565,6 +565,8 @@ class _Runner:
             recordings = (
                 await _optional(self.src.list_recordings(session), missing, "recordings") or []
             )
+            if not recordings:
+                missing.setdefault("recordings", f"{session.ref} has no recording at the source")
         if self.options.dry_run:
             sizes = [r.size for r in recordings]
             size = None if None in sizes else sum(s or 0 for s in sizes)
