@@ -597,7 +597,10 @@ class SyllableEmulator(EmulatorHarness):
             # Syllable's own scenarios
             "search_phone_number": {
                 "page_size": 25,
-                "query": {"search": f"source={phone_session.wire['source']}"},
+                "query": {
+                    "search": f"agent_id={phone_session.wire['agent_id']}"
+                    f"&source={phone_session.wire['source']}"
+                },
                 "expect_ids": [phone_session.id],
             },
             "list_test_sessions": {"page_size": 25, "query": {"search": "is_test=true"}},

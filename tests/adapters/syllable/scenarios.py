@@ -65,10 +65,14 @@ def _pairs(request: Any) -> list[tuple[str, str]]:
     return parse_qsl(request.url.query.decode("ascii"), keep_blank_values=True)
 
 
+def _phone(args: Args) -> str:
+    terms = dict(term.split("=", 1) for term in (_query(args).search or "").split("&"))
+    return terms["source"]
+
+
 def _check_phone(result: list[Session], args: Args) -> None:
     assert [s.id for s in result] == list(args["expect_ids"]), [s.id for s in result]
-    query = _query(args)
-    phone = (query.search or "").partition("=")[2]
+    phone = _phone(args)
     assert all(s.provider_data["source"] == phone for s in result)
 
 
@@ -76,9 +80,10 @@ def _check_phone_requests(log: RequestLog, result: Any, args: Args) -> None:
     sent = _list_requests(log)
     assert sent, "no list request"
     raw = sent[0].url.query.decode("ascii")
-    phone = (_query(args).search or "").partition("=")[2]
+    phone = _phone(args)
     assert phone.startswith("+")
-    assert "search_fields=source" in raw
+    # Repeated keys, paired by index (§11.2), never joined with commas.
+    assert "search_fields=agent_id&search_fields=source" in raw, raw
     # The + of an E.164 number goes as %2B (a bare + would be decoded as a space).
     assert "search_field_values=%2B" + phone[1:] in raw, raw
     assert ("search_field_values", phone) in _pairs(sent[0])
