@@ -36,8 +36,10 @@ Behaviour worth knowing:
   says how to generate it. Reading never generates one.
 * Recordings have no session filter: they are listed by the session's meeting
   (``meeting_id``) and matched to the session by ``session_id``. A recording not uploaded yet
-  is listed with ``url`` None and opening it is ``NotFound`` naming its status; an ``ERRORED``
-  one is not listed; a track recording's list of files gives one ``Recording`` per file.
+  is listed with ``url`` None and opening it is ``NotFound`` naming its status (a migration
+  then records that session as failed, with the reason, and the next run copies it once the
+  file is uploaded); an ``ERRORED`` one is not listed (its file will never exist); a track
+  recording's list of files gives one ``Recording`` per file.
 * Errors: both envelopes (RealtimeKit's ``error`` and the Cloudflare gateway's ``errors``)
   give the typed error Cloudflare's code (``details["code"]``) and message. A 429 with
   ``Retry-After`` up to the retry policy's cap is waited for and retried; the five-minute block

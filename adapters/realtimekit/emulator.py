@@ -20,8 +20,9 @@ What it does:
   file messages); transcripts in the current CSV layout (even sessions) and the legacy one
   with a header and ISO timestamps (odd sessions), some with a row whose peer id matches no
   participant; summaries on half the transcribed sessions, the others absent until
-  ``POST …/summary``; recordings (uploaded, still uploading with a null link, errored),
-  several per meeting when it has several sessions.
+  ``POST …/summary``; recordings (uploaded, errored, or still recording with a null link),
+  several per meeting when it has several sessions; a live session's recording is still
+  ``RECORDING``, without a link.
 * **The API** under ``/client/v4/accounts/{account_id}/realtime/kit/{app_id}``: ``GET
   /sessions`` (``page_no`` from 1, ``per_page`` up to 100, ``sort_by``, ``sort_order``,
   ``start_time`` inclusive and ``end_time`` exclusive on ``created_at``, ``status``,
@@ -259,11 +260,13 @@ class RealtimeKitEmulator(EmulatorHarness):
         )
         chatty = first(lambda s: bool(s.chat) and s.chat_columns != wire.CHAT_COLUMNS)
         recorded = first(uploaded)
-        pending = first(
-            lambda s: (
-                any(r["download_url"] is None for r in self.recordings_of(s.id))
-                and not any(r["status"] == wire.RECORDING_ERRORED for r in self.recordings_of(s.id))
-            )
+        pending = next(
+            (
+                s
+                for s in self.top_level("LIVE")
+                if any(r["download_url"] is None for r in self.recordings_of(s.id))
+            ),
+            None,
         )
         plain = ended[0]
         download: dict[str, Any] | None = None
@@ -417,8 +420,7 @@ class RealtimeKitEmulator(EmulatorHarness):
                 seeded.summary = self._summary_text(seeded)
         if meeting["record_on_start"]:
             assert ended is not None
-            status = "UPLOADING" if i % 9 == 6 else wire.RECORDING_UPLOADED
-            self._recording(seeded, started, ended, status=status)
+            self._recording(seeded, started, ended, status=wire.RECORDING_UPLOADED)
             if i % 15 == 0:
                 self._recording(seeded, started, ended, status=wire.RECORDING_ERRORED)
         return seeded
