@@ -383,3 +383,69 @@ async def test_migration_copies_finished_sessions_with_everything(tmp_path: Path
         raw_missing = await archive.adapter.ex_raw_payload(f"syllable:{missing.id}")  # type: ignore[attr-defined]
         assert "has no transcript" in raw_missing["missing"]["transcript"]
         assert (await archive.get_session(f"syllable:{missing.id}")).id == missing.id
+
+
+# -- the exact paths, no projection, retries (quirks 1, 9, 13) --------------------------------
+
+
+async def test_exact_paths_and_no_projection() -> None:
+    """§11.1: the list endpoints keep their trailing slash, by-id paths have none; §11.9: no
+    ``fields`` projection is sent, so list items are whole sessions."""
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/api/v1/sessions/":
+            return httpx.Response(200, json={"items": [_session("5")], "page": 0, "page_size": 25})
+        if request.url.path == "/api/v1/session_labels/":
+            return httpx.Response(200, json={"items": [], "page": 0, "page_size": 25})
+        return httpx.Response(200, json=_session("5"))
+
+    async with _mock(handler) as client:
+        [s async for s in client.list_sessions()]
+        await client.get_session("5")
+        await client.adapter.ex_session_labels("5")  # type: ignore[attr-defined]
+    assert [r.url.path for r in seen] == [
+        "/api/v1/sessions/",
+        "/api/v1/sessions/5",
+        "/api/v1/session_labels/",
+    ]
+    assert all("fields" not in r.url.params for r in seen)
+    assert all(r.headers["syllable-api-key"] == "k" for r in seen)
+
+
+async def test_retries_only_what_is_safe_honouring_retry_after_ms() -> None:
+    """§11.13: 429/5xx are retried (``retry-after-ms`` honoured), a 4xx is not; minting
+    recording URLs is safe to repeat."""
+    answers: dict[str, list[httpx.Response]] = {
+        "/api/v1/sessions/5": [
+            httpx.Response(503, json={"detail": "busy"}, headers={"retry-after-ms": "1"}),
+            httpx.Response(200, json=_session("5")),
+        ],
+        "/api/v1/sessions/recording/5": [
+            httpx.Response(502, json={"detail": "bad gateway"}),
+            httpx.Response(200, json={"session_id": "5", "recordings": []}),
+        ],
+        "/api/v1/sessions/full-summary/5": [httpx.Response(400, json={"detail": "bad id"})],
+    }
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.path)
+        return answers[request.url.path].pop(0)
+
+    retry = convoport.RetryPolicy(attempts=3, backoff_base=0.0, backoff_max=0.0)
+    async with _mock(handler, retry=retry) as client:
+        assert (await client.get_session("5")).id == "5"
+        assert await client.list_recordings(_listed("5")) == []
+        with pytest.raises(InvalidRequest, match="bad id"):
+            await client.get_summary(_listed("5"))
+    assert calls.count("/api/v1/sessions/5") == 2
+    assert calls.count("/api/v1/sessions/recording/5") == 2
+    assert calls.count("/api/v1/sessions/full-summary/5") == 1
+
+
+def _listed(sid: str) -> convoport.Session:
+    from convoport.adapters.syllable import translate
+
+    return translate.session_from_wire(_session(sid))
