@@ -404,7 +404,7 @@ async def test_exact_paths_and_no_projection() -> None:
     async with _mock(handler) as client:
         [s async for s in client.list_sessions()]
         await client.get_session("5")
-        await client.adapter.ex_session_labels("5")  # type: ignore[attr-defined]
+        await client.adapter.ex_session_labels("5")
     assert [r.url.path for r in seen] == [
         "/api/v1/sessions/",
         "/api/v1/sessions/5",
