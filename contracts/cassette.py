@@ -106,9 +106,9 @@ Secrets
 -------
 
 A cassette never holds a credential. Headers outside the allow-list (notably
-``Authorization``, ``x-gladia-key`` and every name in ``convoport._redact.SECRET_HEADERS``) are
+``Authorization``, ``x-gladia-key`` and every name in ``convoport.redact.SECRET_HEADERS``) are
 never written, and :func:`load_cassette` refuses them. Credentials inside URLs and bodies are
-replaced by the literal ``"[REDACTED]"`` (``convoport._redact.REDACTED``), which replay treats
+replaced by the literal ``"[REDACTED]"`` (``convoport.redact.REDACTED``), which replay treats
 as a wildcard: a recorded string containing ``[REDACTED]`` matches any string that has the rest
 of the recorded text around it. Hand-written cassettes may use placeholders instead
 (``fake-...``, ``test-...``, ``example...``); ``convoport.contracts.scan`` flags anything else.

@@ -47,7 +47,6 @@ from typing import Any, Literal
 import attrs
 import httpx
 
-from convoport._redact import Redactor
 from convoport.adapter import Adapter, load_object
 from convoport.client import AsyncClient
 from convoport.config import build_config, secret_values
@@ -72,6 +71,7 @@ from convoport.contracts.scenarios import (
 )
 from convoport.contracts.transport import RecordingTransport, json_diff
 from convoport.errors import ConvoportError
+from convoport.redact import Redactor
 from convoport.registry import get_registry
 
 #: The value ``auth_failure`` puts in every secret setting when recording against a vendor.

@@ -43,8 +43,8 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import attrs
 
-from convoport._redact import REDACTED, SECRET_HEADERS, SECRET_KEYS
 from convoport.contracts.cassette import VERSION_KEY
+from convoport.redact import REDACTED, SECRET_HEADERS, SECRET_KEYS
 
 #: Value prefixes (compared in lower case) a hand-written cassette may use for credentials.
 PLACEHOLDER_PREFIXES: tuple[str, ...] = ("fake-", "test-", "example")

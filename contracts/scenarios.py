@@ -76,7 +76,6 @@ import attrs
 import httpx
 
 from convoport import serde
-from convoport._redact import SECRET_HEADERS
 from convoport.capabilities import Capability, QueryFilter
 from convoport.client import AsyncClient
 from convoport.config import secret_values
@@ -93,6 +92,7 @@ from convoport.model import (
     Summary,
     Transcript,
 )
+from convoport.redact import SECRET_HEADERS
 
 Outcome = dict[str, Any]
 Args = Mapping[str, Any]

@@ -43,7 +43,6 @@ import httpcore
 import httpx
 
 from convoport import multipart
-from convoport._redact import REDACTED, SECRET_KEYS, Redactor
 from convoport.contracts.cassette import (
     BinaryBody,
     Body,
@@ -59,6 +58,7 @@ from convoport.contracts.cassette import (
     is_allowed_header,
     load_cassette,
 )
+from convoport.redact import REDACTED, SECRET_KEYS, Redactor
 
 #: How many differences a mismatch message lists.
 MAX_DIFF_LINES = 10

@@ -77,9 +77,9 @@ import attrs
 import httpx
 from starlette.types import Message, Receive, Scope, Send
 
-from convoport._redact import REDACTED, Redactor
 from convoport.contracts.cassette import Cassette, CassetteError
 from convoport.contracts.transport import CassetteMismatch, ReplayTransport
+from convoport.redact import REDACTED, Redactor
 from convoport.sandbox import InProcessTransport, is_websocket_request
 
 #: The cassette's top-level key for WebSocket sessions.

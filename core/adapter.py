@@ -53,7 +53,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 import httpx
 
-from convoport._redact import Redactor
 from convoport.capabilities import Capabilities, Capability
 from convoport.config import secret_values
 from convoport.http import ErrorParser, HttpClient, RetryPolicy
@@ -69,6 +68,7 @@ from convoport.model import (
     Transcript,
 )
 from convoport.pagination import Cursor, Page
+from convoport.redact import Redactor
 
 if TYPE_CHECKING:
     from convoport.media import MediaSource

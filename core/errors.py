@@ -29,7 +29,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from convoport._redact import DEFAULT_REDACTOR, Redactor
+from convoport.redact import DEFAULT_REDACTOR, Redactor
 
 #: How many characters of a response body an error keeps (after redaction).
 BODY_EXCERPT_CHARS = 300

@@ -37,7 +37,6 @@ from tenacity import (
     stop_after_attempt,
 )
 
-from convoport._redact import Redactor
 from convoport._version import __version__
 from convoport.errors import (
     ConfigError,
@@ -53,6 +52,7 @@ from convoport.errors import (
 )
 from convoport.multipart import FilePart, MultipartWriter, guess_content_type
 from convoport.parsing import loads_json
+from convoport.redact import Redactor
 
 logger = logging.getLogger("convoport.http")
 

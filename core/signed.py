@@ -60,7 +60,6 @@ from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import httpx
 
-from convoport._redact import SECRET_KEYS, Redactor
 from convoport.adapter import RecordingStream
 from convoport.errors import (
     MalformedResponse,
@@ -75,6 +74,7 @@ from convoport.errors import (
 )
 from convoport.http import USER_AGENT, HttpClient, RetryPolicy
 from convoport.model import Recording
+from convoport.redact import SECRET_KEYS, Redactor
 
 logger = logging.getLogger("convoport.signed")
 

@@ -24,6 +24,8 @@ What is here, by job (the details are in each class's docstring and in
   :func:`next_url`;
 * the archive sink's values: :class:`SessionBundle`, :class:`StoredMedia`,
   :class:`LedgerEntry`, :class:`VerifyReport`, :class:`VerifyIssue`;
+* secrets: :class:`Redactor` (``Adapter.redactor`` is the adapter's; every string that may
+  have touched a credential goes through one);
 * registration: :func:`hookimpl` and :class:`AdapterRegistry` (the
   ``convoport_register_adapters`` hook of the ``convoport.adapters`` entry-point group).
 
@@ -64,6 +66,7 @@ from convoport.live import (
 )
 from convoport.pagination import Cursor, Page, next_offset, next_page_number, next_url
 from convoport.parsing import Payload, malformed, parse_timestamp
+from convoport.redact import Redactor
 from convoport.registry import AdapterRegistry, hookimpl
 
 __all__ = [
@@ -84,6 +87,7 @@ __all__ = [
     "Payload",
     "ReadBack",
     "RecordingStream",
+    "Redactor",
     "ResultSink",
     "RetryPolicy",
     "SessionBundle",

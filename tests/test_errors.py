@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from convoport._redact import Redactor
 from convoport.errors import (
     BODY_EXCERPT_CHARS,
     ArchiveError,
@@ -31,6 +30,7 @@ from convoport.errors import (
     is_retryable_status,
     parse_retry_after,
 )
+from convoport.redact import Redactor
 
 NOW = datetime(2026, 10, 21, 7, 27, 0, tzinfo=UTC)
 

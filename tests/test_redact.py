@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from convoport._redact import DEFAULT_REDACTOR, REDACTED, Redactor
+from convoport.redact import DEFAULT_REDACTOR, REDACTED, Redactor
 
 KEY = "gl-0123456789abcdef0123456789abcdef"
 

@@ -325,7 +325,7 @@ async def test_5_an_unsendable_request_is_final_and_quotes_no_key() -> None:
 
 
 def test_5_the_redactor_knows_the_escaped_form() -> None:
-    from convoport._redact import Redactor
+    from convoport.redact import Redactor
 
     text = Redactor([SECRET + "\n"]).text(f"Illegal header value b'{SECRET}\\n'")
     assert SECRET not in text

@@ -16,11 +16,11 @@ from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 
-from convoport._redact import REDACTED, Redactor
 from convoport.contracts.cassette import BinaryBody, MultipartBody, TextBody, loads_cassette
 from convoport.contracts.transport import RecordingTransport, ReplayTransport
 from convoport.contracts.ws import replay_transport, websocket_sessions
 from convoport.multipart import FilePart, MultipartWriter
+from convoport.redact import REDACTED, Redactor
 from convoport.sandbox import InProcessTransport
 
 pytestmark = pytest.mark.anyio

@@ -14,7 +14,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from convoport._redact import REDACTED, Redactor
 from convoport.contracts.cassette import (
     BinaryBody,
     JsonBody,
@@ -24,6 +23,7 @@ from convoport.contracts.cassette import (
 )
 from convoport.contracts.scan import scan_cassette
 from convoport.contracts.transport import RecordingTransport, ReplayTransport
+from convoport.redact import REDACTED, Redactor
 
 API_KEY = "gk-live-0123456789abcdef"
 BEARER = "bearer-secret-9876543210"

@@ -9,7 +9,6 @@ from typing import Any
 import httpx
 import pytest
 
-from convoport._redact import Redactor
 from convoport.contracts.cassette import Cassette, loads_cassette
 from convoport.contracts.transport import (
     CassetteMismatch,
@@ -17,6 +16,7 @@ from convoport.contracts.transport import (
     json_diff,
     parse_multipart,
 )
+from convoport.redact import Redactor
 
 BASE = "https://api.gladia.io/v2/live"
 
