@@ -117,3 +117,29 @@ def test_the_cycle_finder_finds_a_cycle() -> None:
 def test_no_import_circles() -> None:
     found = cycles(import_graph())
     assert found == [], "import circles:\n" + "\n".join(" <-> ".join(c) for c in found)
+
+
+def _root(module: str) -> str:
+    """Which of the three folders a module lives in (adapters and contracts are their own)."""
+    for package in ("convoport.adapters", "convoport.contracts"):
+        if module == package or module.startswith(package + "."):
+            return package
+    return "convoport"
+
+
+def test_private_modules_are_not_imported_across_packages() -> None:
+    """A ``_``-prefixed module is private to its folder: core's to core, an adapter's to that
+    adapter, the kit's to the kit."""
+    graph = import_graph()
+    crossings = []
+    for module, targets in graph.items():
+        for target in targets:
+            private = any(part.startswith("_") for part in target.split(".")[1:])
+            if not private or target.rsplit(".", 1)[-1] == "__init__":
+                continue
+            owner = target.rsplit(".", 1)[0]
+            if _root(module) != _root(target):
+                crossings.append(f"{module} imports {target}")
+            elif _root(target) == "convoport.adapters" and not module.startswith(owner):
+                crossings.append(f"{module} imports {target}")
+    assert crossings == []
