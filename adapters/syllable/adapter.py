@@ -267,7 +267,13 @@ class SyllableAdapter(Adapter):
             if items or listed.next_page is None:
                 return Page(items=items, next=listed.next_page)
             page = listed.next_page
-        return Page(items=[], next=page)
+        logger.warning(
+            "syllable: %d pages in a row had no session passing the client-side filters; "
+            "the listing stops at page %d (narrow the query with server-side filters)",
+            _MAX_EMPTY_PAGES,
+            page,
+        )
+        return Page(items=[], next=None)
 
     async def _get_session(self, session_id: str) -> Session:
         data = await self._get(wire.SESSION_PATH, session_id, f"session {session_id} not found")
