@@ -147,6 +147,40 @@ def media_bytes(recording_id: str) -> bytes:
     return boxes + struct.pack(">I", 8 + len(pcm)) + b"mdat" + pcm
 
 
+#: The size of every seeded recording (they differ only in pitch).
+MEDIA_SIZE = len(media_bytes(""))
+
+
+def _stable_uuid(text: str) -> str:
+    return str(uuid.UUID(hashlib.sha256(text.encode()).hexdigest()[:32], version=4))
+
+
+def peer_events(row: dict[str, Any], session_id: str) -> list[dict[str, Any]]:
+    """A participant row's ``PEER_CREATED``/``PEER_JOINING``/``PEER_LEAVING`` events (made
+    when asked for, with ids derived from the peer id)."""
+    join = _parse(row["joined_at"])
+    leave = _parse(row["left_at"]) if "left_at" in row else None
+    events = [("PEER_CREATED", join - timedelta(seconds=2)), ("PEER_JOINING", join)]
+    if leave is not None:
+        events.append(("PEER_LEAVING", leave))
+    peer = row["id"]
+    return [
+        {
+            "id": _stable_uuid(f"{peer}:{name}"),
+            "created_at": _stamp(at),
+            "updated_at": _stamp(at),
+            "event_name": name,
+            "minutes_consumed": row["duration"] if name == "PEER_LEAVING" else 0,
+            "participant_id": peer,
+            "peer_id": peer,
+            "session_id": session_id,
+            "socket_session_id": _stable_uuid(f"{peer}:socket"),
+            "preset_view_type": "GROUP_CALL",
+        }
+        for name, at in events
+    ]
+
+
 class _Invalid(Exception):
     """A request RealtimeKit refuses with 400 (its validation message)."""
 
@@ -462,31 +496,8 @@ class RealtimeKitEmulator(EmulatorHarness):
                 if leave is not None:
                     row["left_at"] = _stamp(leave)
                     row["duration"] = round((leave - join).total_seconds() / 60, 3)
-                row["_events"] = self._peer_events(peer, session_id, join, leave)
                 rows.append(row)
         return rows
-
-    def _peer_events(
-        self, peer: str, session_id: str, join: datetime, leave: datetime | None
-    ) -> list[dict[str, Any]]:
-        events = [("PEER_CREATED", join - timedelta(seconds=2)), ("PEER_JOINING", join)]
-        if leave is not None:
-            events.append(("PEER_LEAVING", leave))
-        return [
-            {
-                "id": self.new_uuid(),
-                "created_at": _stamp(at),
-                "updated_at": _stamp(at),
-                "event_name": name,
-                "minutes_consumed": 0 if leave is None else round((leave - join).seconds / 60, 3),
-                "participant_id": peer,
-                "peer_id": peer,
-                "session_id": session_id,
-                "socket_session_id": self.new_uuid(),
-                "preset_view_type": "GROUP_CALL",
-            }
-            for name, at in events
-        ]
 
     def _chat(self, i: int, seeded: Seeded, started: datetime) -> list[dict[str, Any]]:
         people = seeded.participants
@@ -564,7 +575,7 @@ class RealtimeKitEmulator(EmulatorHarness):
         epoch = int(invoked.timestamp() * 1000)
         name = f"{meeting['id']}_{epoch}.mp4"
         ready = status == wire.RECORDING_UPLOADED
-        size = len(media_bytes(rec_id)) if ready else None
+        size = MEDIA_SIZE if ready else None
         self.recordings[rec_id] = {
             "id": rec_id,
             "session_id": seeded.id,
@@ -873,10 +884,11 @@ class RealtimeKitEmulator(EmulatorHarness):
     # -- participants ---------------------------------------------------------------------
 
     @staticmethod
-    def _participant_out(row: dict[str, Any], events: bool) -> dict[str, Any]:
+    def _participant_out(row: dict[str, Any], events: bool, session_id: str) -> dict[str, Any]:
         out = {k: v for k, v in row.items() if not k.startswith("_")}
         if events:
-            out["peer_events"] = row["_events"]
+            parts = row.get("_parts") or [row]
+            out["peer_events"] = [e for part in parts for e in peer_events(part, session_id)]
         return out
 
     async def _participants_list(self, request: Request) -> Response:
@@ -902,7 +914,7 @@ class RealtimeKitEmulator(EmulatorHarness):
         key = "duration" if sort_by == "duration" else "joined_at"
         rows = sorted(rows, key=lambda r: (r[key], r["id"]), reverse=order == "DESC")
         page = self.offset_total_page(rows, page_no=page_no, per_page=per_page)
-        people = [self._participant_out(r, events) for r in page.items]
+        people = [self._participant_out(r, events, seeded.id) for r in page.items]
         return self._ok({"participants": people, "paging": page.paging()})
 
     async def _participant(self, request: Request) -> Response:
@@ -914,7 +926,7 @@ class RealtimeKitEmulator(EmulatorHarness):
         if row is None:
             return self._error(404, "Error: participant not found")
         events = _flag(request.query_params.get("include_peer_events"), "include_peer_events")
-        return self._ok({"participant": self._participant_out(row, events)})
+        return self._ok({"participant": self._participant_out(row, events, seeded.id)})
 
     async def _peer_report(self, request: Request) -> Response:
         query = request.query_params
@@ -934,7 +946,7 @@ class RealtimeKitEmulator(EmulatorHarness):
         if found is None:
             return self._error(404, "Error: peer not found")
         session_id, row = found
-        out = self._participant_out(row, True)
+        out = self._participant_out(row, True, session_id)
         out.pop("preset_name", None)
         out["session_id"] = session_id
         out["role"] = row["preset_name"]
@@ -1130,14 +1142,14 @@ def _consolidated(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for row in sorted(rows, key=lambda r: r["joined_at"]):
         known = merged.get(row["user_id"])
         if known is None:
-            merged[row["user_id"]] = dict(row)
+            merged[row["user_id"]] = {**row, "_parts": [row]}
             continue
         known["duration"] = round(known["duration"] + row["duration"], 3)
         if "left_at" in row:
             known["left_at"] = row["left_at"]
         else:
             known.pop("left_at", None)
-        known["_events"] = known["_events"] + row["_events"]
+        known["_parts"] = [*known["_parts"], row]
     return list(merged.values())
 
 
