@@ -10,8 +10,8 @@ emulator.
 
 Capabilities: catalog list/get, participants, chat, transcripts, summaries, recordings; list
 filters created after/before/on (``start_time``/``end_time``), status (``LIVE``/``ENDED``) and
-search (meeting title, meeting id, session id), all applied by RealtimeKit. Listings are newest
-first (``sort_by=createdAt``, ``sort_order=DESC``).
+search (meeting title, meeting id, session id), all applied by RealtimeKit; listings newest
+first (``sort_by=createdAt``, ``sort_order=DESC``) or oldest first (``ASC``).
 
 Behaviour worth knowing:
 
@@ -69,7 +69,7 @@ import attrs
 import httpx
 
 from convoport.adapter import Adapter, ConnectOptions, RecordingStream
-from convoport.capabilities import Capabilities, Capability, QueryFilter
+from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import setting
 from convoport.csvreader import CsvReader
 from convoport.errors import MalformedResponse, NotFound, RateLimited
@@ -180,6 +180,7 @@ class RealtimeKitAdapter(Adapter):
             QueryFilter.STATUS,
             QueryFilter.SEARCH,
         },
+        orders={ListOrder.NEWEST, ListOrder.OLDEST},  # sort_by=createdAt, sort_order
     )
     config_class: ClassVar[type[Any]] = RealtimeKitConfig
     default_page_size: ClassVar[int] = 25
@@ -288,12 +289,8 @@ class RealtimeKitAdapter(Adapter):
     ) -> Page[Session]:
         page_no = 1 if cursor is None else int(cursor)
         self._check_page(page_no, "sessions")
-        order = getattr(query, "order", None)
         params = translate.list_params(
-            query,
-            page_no=page_no,
-            per_page=page_size,
-            newest_first=str(getattr(order, "value", order)) != "oldest",
+            query, page_no=page_no, per_page=page_size, newest_first=query.order != ListOrder.OLDEST
         )
         if params is None:
             return Page(items=[], next=None)
