@@ -60,7 +60,7 @@ from typing import Any
 import httpx
 
 from convoport.csvreader import CsvRow
-from convoport.errors import MalformedResponse
+from convoport.errors import MalformedResponse, parse_retry_after
 from convoport.http import ErrorInfo
 from convoport.model import (
     ChatMessage,
@@ -714,14 +714,14 @@ def _messages(items: Any) -> list[tuple[int | None, str]]:
 
 
 def _retry_after(response: httpx.Response) -> float | None:
-    for name, scale in (("retry-after-ms", 1000.0), ("retry-after", 1.0)):
-        value = response.headers.get(name)
-        if value is not None:
-            try:
-                return float(value) / scale
-            except ValueError:
-                return None
-    return None
+    """Seconds the answer asks to wait: ``retry-after-ms`` (the SDK reads it), else
+    ``Retry-After`` (seconds or an HTTP date, :func:`convoport.errors.parse_retry_after`)."""
+    millis = response.headers.get("retry-after-ms")
+    if millis is not None:
+        seconds = parse_retry_after(millis)
+        if seconds is not None:
+            return seconds / 1000
+    return parse_retry_after(response.headers.get("retry-after"))
 
 
 def error_info_from_wire(response: httpx.Response, body: bytes) -> ErrorInfo | None:
