@@ -83,7 +83,8 @@ def main() -> None:
     print(f"SELECT + json.loads: {base:7.1f} us per session")
     print(f"list_sessions:       {ours:7.1f} us per session")
     print(
-        f"archive list_sessions / (SELECT + json.loads), per item: {ours / base:.2f}x (goal <= 1.5x)"
+        f"archive list_sessions / (SELECT + json.loads), per item: {ours / base:.2f}x "
+        "(goal <= 1.5x)"
     )
 
 

@@ -74,10 +74,8 @@ def main() -> None:
 
         def run(fn: object) -> float:
             started = time.perf_counter()
-            if args.mode == "sync":
-                count = fn(base, size)  # type: ignore[operator]
-            else:
-                count = asyncio.run(fn(base, size))  # type: ignore[operator]
+            result = fn(base, size)  # type: ignore[operator]
+            count = result if args.mode == "sync" else asyncio.run(result)
             seconds = time.perf_counter() - started
             assert count == args.sessions, count
             return seconds

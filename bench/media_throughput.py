@@ -33,7 +33,7 @@ import httpx
 BASE, OUT, HASH = sys.argv[1], sys.argv[2], sys.argv[3] == "1"
 
 async def main():
-    async with httpx.AsyncClient(base_url=BASE, headers={"x-gladia-key": "%s"}) as client:
+    async with httpx.AsyncClient(base_url=BASE, headers={"x-gladia-key": "@KEY@"}) as client:
         jobs = (await client.get("/v2/live", params={"status": "done"})).json()["items"]
         url = f"/v2/live/{jobs[0]['id']}/file"
         before = rss_kb()
@@ -52,8 +52,7 @@ async def main():
                       "peak_kb": peak_kb()}))
 
 asyncio.run(main())
-"""
-    % KEY
+""".replace("@KEY@", KEY)
 )
 
 MIGRATE = (
@@ -66,7 +65,7 @@ from convoport.migration import migrate
 BASE, ARCHIVE = sys.argv[1], sys.argv[2]
 
 async def main():
-    src = convoport.connect("gladia", api_key="%s", base_url=BASE)
+    src = convoport.connect("gladia", api_key="@KEY@", base_url=BASE)
     dst = convoport.connect("local:" + ARCHIVE, create=True)
     query = convoport.SessionQuery(statuses={convoport.SessionStatus.COMPLETED})
     # warm up what is not the transfer: catalog creation, imports, the first connection
@@ -81,8 +80,7 @@ async def main():
                       "peak_kb": peak_kb()}))
 
 asyncio.run(main())
-"""
-    % KEY
+""".replace("@KEY@", KEY)
 )
 
 

@@ -20,8 +20,7 @@ import tempfile
 
 from _common import KEY, NO_SNIFFIO, emulator, interleaved, median, request_counts, run_child
 
-CHILD = (
-    r"""
+CHILD = r"""
 import asyncio, json, sys, time
 import convoport
 from convoport.migration import migrate
@@ -29,7 +28,7 @@ from convoport.migration import migrate
 BASE, CONCURRENCY, ARCHIVE = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 
 async def main():
-    src = convoport.connect("gladia", api_key="%s", base_url=BASE)
+    src = convoport.connect("gladia", api_key="@KEY@", base_url=BASE)
     dst = convoport.connect("local:" + ARCHIVE, create=True)
     cpu, wall = time.process_time(), time.perf_counter()
     report = await migrate(src, dst, concurrency=CONCURRENCY)
@@ -40,9 +39,7 @@ async def main():
                       "failed": report.failed, "skipped": report.skipped}))
 
 asyncio.run(main())
-"""
-    % KEY
-)
+""".replace("@KEY@", KEY)
 
 
 def main() -> None:

@@ -18,8 +18,7 @@ import tempfile
 
 from _common import KEY, emulator, median, request_counts, run_child
 
-CHILD = (
-    r"""
+CHILD = r"""
 import asyncio, json, sys
 import convoport
 from convoport.migration import migrate
@@ -27,10 +26,12 @@ from convoport.migration import migrate
 BASE, ARCHIVE = sys.argv[1], sys.argv[2]
 
 async def main():
-    src = convoport.connect("gladia", api_key="%s", base_url=BASE)
+    src = convoport.connect("gladia", api_key="@KEY@", base_url=BASE)
     dst = convoport.connect("local:" + ARCHIVE, create=True)
     report = await migrate(src, dst, concurrency=4)
-    with_audio = sum(1 for o in report.outcomes if any(a.startswith("recording") for a in o.artifacts))
+    with_audio = sum(
+        1 for o in report.outcomes if any(a.startswith("recording") for a in o.artifacts)
+    )
     listed = len(report.outcomes)
     await src.aclose()
     await dst.aclose()
@@ -38,9 +39,7 @@ async def main():
                       "failed": report.failed}))
 
 asyncio.run(main())
-"""
-    % KEY
-)
+""".replace("@KEY@", KEY)
 
 PAGE_SIZES = (
     100,
