@@ -45,9 +45,10 @@ Behaviour worth knowing:
   ``Retry-After`` up to the retry policy's cap is waited for and retried; the five-minute block
   after Cloudflare's global limit is ``RateLimited`` at once with ``retry_after`` (300 s when
   the gateway does not say), never retried.
-* ``peer_reports=True`` (``REALTIMEKIT_PEER_REPORTS=1``) adds each participant's peer report,
-  raw, as ``provider_data["peer_report"]`` (one request per participant), so a migration
-  archives it.
+* A migration archives each participant's peer report raw beside the session
+  (``_session_extras``: ``{"peer_reports": {peer id: report}}``, one request per participant;
+  a peer RealtimeKit has no report for is named under ``"missing"``). ``peer_reports=False``
+  (``REALTIMEKIT_PEER_REPORTS=0``) leaves them out.
 
 Extensions (``client.adapter.ex_…``):
 
@@ -148,10 +149,10 @@ class RealtimeKitConfig:
         default=wire.DEFAULT_BASE_URL, env="CLOUDFLARE_BASE_URL", help="the API's base URL"
     )
     peer_reports: bool = setting(
-        default=False,
+        default=True,
         env="REALTIMEKIT_PEER_REPORTS",
         converter=_flag,
-        help="add each participant's raw peer report to its provider_data",
+        help="archive each participant's raw peer report when migrating",
     )
     max_pages: int = setting(
         default=wire.MAX_PAGES, converter=_positive, help="pages a listing follows at most"
@@ -333,19 +334,24 @@ class RealtimeKitAdapter(Adapter):
         return unique
 
     async def _list_participants(self, session: Session) -> list[Participant]:
-        people = await self._participants_of(session)
+        return list(await self._participants_of(session))
+
+    async def _session_extras(self, session: Session) -> dict[str, Any]:
+        """The peer report of each participant, raw, for the archive (see the module
+        docstring); ``{}`` when ``peer_reports`` is off or the session has no participant."""
         if not self.config.peer_reports:
-            return list(people)
-        out = []
-        for person in people:
+            return {}
+        reports: dict[str, Any] = {}
+        missing: dict[str, str] = {}
+        for person in await self._participants_of(session):
             try:
-                report = await self.ex_get_participant_data_from_peer_id(person.id)
-            except NotFound:
-                out.append(person)
-                continue
-            data = {**person.provider_data, "peer_report": report}
-            out.append(attrs.evolve(person, provider_data=data))
-        return out
+                reports[person.id] = await self.ex_get_participant_data_from_peer_id(person.id)
+            except NotFound as exc:
+                missing[f"peer_report {person.id}"] = exc.message
+        extras: dict[str, Any] = {"peer_reports": reports} if reports else {}
+        if missing:
+            extras["missing"] = missing
+        return extras
 
     async def ex_get_session_participant_details(
         self, session_id: str, participant_id: str, *, include_peer_events: bool = False

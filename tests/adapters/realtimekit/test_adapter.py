@@ -102,12 +102,12 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CLOUDFLARE_ACCOUNT_ID", ACCOUNT_ID)
     monkeypatch.setenv("REALTIMEKIT_APP_ID", APP_ID)
     monkeypatch.setenv("CLOUDFLARE_BASE_URL", "https://cf.example/client/v4")
-    monkeypatch.setenv("REALTIMEKIT_PEER_REPORTS", "yes")
+    monkeypatch.setenv("REALTIMEKIT_PEER_REPORTS", "no")
     client = convoport.connect("realtimekit")
     adapter = client.adapter
     assert isinstance(adapter, RealtimeKitAdapter)
     assert adapter.config.base_url == "https://cf.example/client/v4"
-    assert adapter.config.peer_reports is True
+    assert adapter.config.peer_reports is False
     assert TOKEN not in repr(adapter)
     assert TOKEN not in repr(adapter.config)
     asyncio.run(client.aclose())
@@ -491,7 +491,7 @@ def test_emulator_errors_through_the_client() -> None:
 
 
 def test_participant_details_and_peer_reports() -> None:
-    client, harness, observed = emulated(peer_reports=True)
+    client, harness, observed = emulated()
     session = next(s for s in harness.top_level("ENDED") if len(s.participants) > 2)
 
     async def run() -> None:
@@ -499,7 +499,12 @@ def test_participant_details_and_peer_reports() -> None:
             adapter = client.adapter
             assert isinstance(adapter, RealtimeKitAdapter)
             people = await client.list_participants(session.id)
-            assert all(p.provider_data["peer_report"]["peer_report"]["metadata"] for p in people)
+            extras = await adapter._session_extras(await client.get_session(session.id))
+            assert sorted(extras["peer_reports"]) == sorted(p.id for p in people)
+            for person in people:
+                report = extras["peer_reports"][person.id]
+                assert report["id"] == person.id
+                assert report["peer_report"]["metadata"]["sdk_name"]
             first = session.participants[0]
             one = await adapter.ex_get_session_participant_details(
                 session.id, first["id"], include_peer_events=True

@@ -139,6 +139,10 @@ def test_the_archive_serves_what_the_vendor_gave(
                     assert mine.speakers
                 if seeded_session.summary:
                     assert (await local.get_summary(ref)).text == seeded_session.summary
+                raw = await local.adapter.ex_raw_payload(ref)  # type: ignore[attr-defined]
+                reports = raw["peer_reports"]  # the peer reports, archived raw
+                assert sorted(reports) == sorted(p["id"] for p in seeded_session.participants)
+                assert all(r["peer_report"]["quality"] for r in reports.values())
 
     asyncio.run(compare())
 
