@@ -11,7 +11,10 @@ emulator.
 Capabilities: catalog list/get, participants, chat, transcripts, summaries, recordings; list
 filters created after/before/on (``start_time``/``end_time``), status (``LIVE``/``ENDED``) and
 search (meeting title, meeting id, session id), all applied by RealtimeKit; listings newest
-first (``sort_by=createdAt``, ``sort_order=DESC``) or oldest first (``ASC``).
+first (``sort_by=createdAt``, ``sort_order=DESC``) or oldest first (``ASC``). Which timestamp
+RealtimeKit compares with ``start_time``/``end_time`` is not documented; convoport sends the
+neutral ``created_*`` bounds there (the emulator compares ``created_at``). The API's other
+list parameters (``associated_id``, ``participants``) have no neutral filter.
 
 Behaviour worth knowing:
 
