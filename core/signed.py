@@ -590,7 +590,11 @@ class SignedDownload:
         )
         # Network reads are passed on as they arrive (split to ``chunk_size``): a read that
         # arrived before a failure is delivered, not lost in a chunking buffer.
-        reader = response.aiter_bytes() if encoded else response.aiter_raw()
+        reader: AsyncIterator[bytes]
+        if response.is_stream_consumed:  # a transport that handed over a body already read
+            reader = _once(response.content)
+        else:
+            reader = response.aiter_bytes() if encoded else response.aiter_raw()
         try:
             async for read in reader:
                 for at in range(0, len(read), chunk_size):
@@ -663,6 +667,12 @@ class SignedRecordingStream(RecordingStream):
     async def aiter_bytes(self, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
         async for chunk in self.download.aiter_bytes(chunk_size):
             yield chunk
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    """``data`` as a one-chunk stream (empty data: no chunk)."""
+    if data:
+        yield data
 
 
 __all__ = [

@@ -436,3 +436,15 @@ def test_expires_at_naive_is_utc() -> None:
         expiry_margin=1,
     )
     assert asyncio.run(_read(download)) == DATA
+
+
+def test_a_body_the_transport_already_read_is_delivered() -> None:
+    """httpx.MockTransport(content=...) hands over a read body: no StreamConsumed escapes."""
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=DATA, headers={"content-length": str(len(DATA))})
+
+    client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+    http = HttpClient(provider="acme", base_url="https://api.example", client=client)
+    download = SignedDownload(http, "https://storage.example/file.bin?sig=abc")
+    assert asyncio.run(_read(download, chunk_size=1000)) == DATA
