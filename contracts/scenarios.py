@@ -375,7 +375,7 @@ async def _download(client: AsyncClient, args: Args) -> dict[str, Any]:
     size = 0
     recording_id = args.get("recording_id")
     section("download")
-    async with client.open_recording(str(args["session_id"]), recording_id) as stream:
+    async with client.open_recording(str(args["session_id"]), recording_id=recording_id) as stream:
         async for chunk in stream.aiter_bytes(1 << 16):
             digest.update(chunk)
             size += len(chunk)

@@ -215,7 +215,7 @@ class AsyncClient:
         return await self._call("list recordings", lambda: self._adapter._list_recordings(target))
 
     def open_recording(
-        self, session: SessionLike, recording_id: str | None = None
+        self, session: SessionLike, *, recording_id: str | None = None
     ) -> AbstractAsyncContextManager[RecordingStream]:
         """Opens a recording for streaming (the first one when ``recording_id`` is None)::
 

@@ -575,7 +575,7 @@ class _Runner:
         media: list[StoredMedia] = []
         moved = 0
         for recording in recordings:
-            async with self.src.open_recording(session, recording.id) as stream:
+            async with self.src.open_recording(session, recording_id=recording.id) as stream:
                 stored = await sink._store_media(
                     ref, stream.recording, self._counting(stream.aiter_bytes())
                 )
@@ -649,7 +649,7 @@ class _Runner:
         from convoport.media import MediaSource
 
         moved = 0
-        async with self.src.open_recording(str(ref), recording_id) as stream:
+        async with self.src.open_recording(str(ref), recording_id=recording_id) as stream:
 
             async def chunks() -> Any:
                 nonlocal moved
@@ -668,7 +668,7 @@ class _Runner:
         return result.transcript, moved
 
     async def _live(self, ref: SessionRef, recording_id: str) -> tuple[Transcript, int]:
-        async with self.src.open_recording(str(ref), recording_id) as stream:
+        async with self.src.open_recording(str(ref), recording_id=recording_id) as stream:
             result = await stream_wav(
                 self.dst,
                 stream.aiter_bytes(),

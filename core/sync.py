@@ -265,7 +265,7 @@ class SyncClient:
         return self._portal.call(self._client.list_recordings, session)
 
     def open_recording(
-        self, session: SessionLike, recording_id: str | None = None
+        self, session: SessionLike, *, recording_id: str | None = None
     ) -> AbstractContextManager[SyncRecordingStream]:
         return self._open(session, recording_id)
 
@@ -273,7 +273,7 @@ class SyncClient:
     def _open(
         self, session: SessionLike, recording_id: str | None
     ) -> Iterator[SyncRecordingStream]:
-        cm = self._client.open_recording(session, recording_id)
+        cm = self._client.open_recording(session, recording_id=recording_id)
         stream = self._portal.call(cm.__aenter__)
         try:
             yield SyncRecordingStream(stream, self._portal, self)

@@ -28,7 +28,7 @@ async def _media(client: AsyncClient, ref: str) -> list[tuple[str, int, str]]:
     for recording in await client.list_recordings(ref):
         digest = hashlib.sha256()
         size = 0
-        async with client.open_recording(ref, recording.id) as stream:
+        async with client.open_recording(ref, recording_id=recording.id) as stream:
             async for chunk in stream.aiter_bytes():
                 digest.update(chunk)
                 size += len(chunk)

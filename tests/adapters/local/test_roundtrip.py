@@ -41,7 +41,7 @@ async def test_round_trip_through_a_new_connection(
         recordings = await client.list_recordings("gladia:abc")
         assert recordings == [m.recording for m in bundle.media]
         for recording in recordings:
-            async with client.open_recording("gladia:abc", recording.id) as stream:
+            async with client.open_recording("gladia:abc", recording_id=recording.id) as stream:
                 got_bytes = b"".join([c async for c in stream.aiter_bytes()])
             assert got_bytes == data[recording.id]
         local = client.adapter

@@ -155,7 +155,7 @@ async def _not_uploaded(client: AsyncClient, args: Args) -> dict[str, Any]:
     listed = await client.list_recordings(session_id)
     pending = next(r for r in listed if r.url is None)
     try:
-        async with client.open_recording(session_id, pending.id):
+        async with client.open_recording(session_id, recording_id=pending.id):
             pass
     except NotFound as exc:
         return {"recordings": listed, "error": {"type": "NotFound", "message": exc.message}}

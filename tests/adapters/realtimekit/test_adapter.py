@@ -129,7 +129,7 @@ def test_every_download_goes_to_the_storage_host_without_the_token() -> None:
             await client.list_chat(session.id)
             await client.get_transcript(session.id)
             await client.get_summary(session.id)
-            async with client.open_recording(rec["session_id"], rec["id"]) as stream:
+            async with client.open_recording(rec["session_id"], recording_id=rec["id"]) as stream:
                 got = b"".join([c async for c in stream.aiter_bytes()])
             assert got == media_bytes(rec["id"])
 

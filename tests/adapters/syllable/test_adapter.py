@@ -264,9 +264,9 @@ async def test_a_refused_token_is_minted_again_and_presigned_links_get_no_key() 
 
     async with _mock(handler) as client:
         recordings = await client.list_recordings("9")
-        async with client.open_recording("9", "0") as stream:
+        async with client.open_recording("9", recording_id="0") as stream:
             first = b"".join([c async for c in stream.aiter_bytes()])
-        async with client.open_recording("9", "1") as stream:
+        async with client.open_recording("9", recording_id="1") as stream:
             second = b"".join([c async for c in stream.aiter_bytes()])
     assert [r.id for r in recordings] == ["0", "1"]
     assert first == b"RIFFdata" == second  # audio/wav accepted (§11.10)
@@ -370,7 +370,7 @@ async def test_migration_copies_finished_sessions_with_everything(tmp_path: Path
         archived = await archive.list_recordings(ref)
         assert [r.id for r in archived] == ["0", "1"]
         for recording in archived:
-            async with archive.open_recording(ref, recording.id) as stream:
+            async with archive.open_recording(ref, recording_id=recording.id) as stream:
                 data = b"".join([c async for c in stream.aiter_bytes()])
             assert data == harness.audio_for(voice, int(recording.id))
         participants = await archive.list_participants(ref)
