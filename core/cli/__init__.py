@@ -8,15 +8,12 @@ Conventions every command follows:
 * exit codes: 0 success, 1 a convoport error (vendor, archive, a session that failed to
   migrate, a failed verification), 2 usage or configuration error, 3 unsupported operation,
   130 interrupted.
+
+The command modules (``_sessions``, ``_migrate`` …) register their commands on :data:`cli`
+when imported; the group imports each one only when one of its commands is used
+(:data:`convoport.cli._app.COMMANDS`), so ``convoport --help`` stays quick.
 """
 
-# Importing a command module registers its commands on the group, one module a group.
-from convoport.cli import _emulate as _emulate
-from convoport.cli import _live as _live
-from convoport.cli import _migrate as _migrate
-from convoport.cli import _providers as _providers
-from convoport.cli import _recording as _recording
-from convoport.cli import _sessions as _sessions
 from convoport.cli._app import cli, main
 
 __all__ = ["cli", "main"]

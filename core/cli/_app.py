@@ -1,4 +1,10 @@
-"""The click application: global options, error handling, and the ``providers`` command."""
+"""The click application: global options, error handling, and the command table.
+
+``convoport --help`` imports neither rich nor any command module: the group lists its commands
+from :data:`COMMANDS` (name, module, one-line help) and imports a command's module only when
+that command runs (or its own ``--help`` is asked for). A test keeps the table equal to the
+commands the modules register.
+"""
 
 from __future__ import annotations
 
@@ -9,18 +15,14 @@ import os
 import sys
 import warnings
 from collections.abc import Callable
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
-from rich.console import Console
 
 from convoport._version import __version__
-from convoport.errors import (
-    ConfigError,
-    ConvoportError,
-    ConvoportWarning,
-    UnsupportedOperation,
-)
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -37,8 +39,26 @@ class State:
     def __init__(self, *, debug: bool, json_output: bool) -> None:
         self.debug = debug
         self.json = json_output
-        self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
+        self._out: Console | None = None
+        self._err: Console | None = None
+
+    @property
+    def out(self) -> Console:
+        """The rich console on stdout (made on first use: rich is imported only then)."""
+        if self._out is None:
+            from rich.console import Console
+
+            self._out = Console(highlight=False, soft_wrap=True)
+        return self._out
+
+    @property
+    def err(self) -> Console:
+        """The rich console on stderr."""
+        if self._err is None:
+            from rich.console import Console
+
+            self._err = Console(stderr=True, highlight=False, soft_wrap=True)
+        return self._err
 
     def emit_json(self, data: Any) -> None:
         click.echo(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str))
@@ -46,6 +66,8 @@ class State:
 
 def exit_code_for(error: BaseException) -> int:
     """The exit code convoport uses for an error."""
+    from convoport.errors import ConfigError, UnsupportedOperation
+
     if isinstance(error, UnsupportedOperation):
         return EXIT_UNSUPPORTED
     if isinstance(error, ConfigError):
@@ -55,6 +77,8 @@ def exit_code_for(error: BaseException) -> int:
 
 def fail(state: State | None, error: BaseException) -> NoReturn:
     """Prints an error as one line (traceback only with --debug) and exits."""
+    from convoport.errors import ConvoportError
+
     debug = state.debug if state else _env_debug()
     if debug:
         import traceback
@@ -106,6 +130,8 @@ def _show_warning(
     file: Any = None,
     line: str | None = None,
 ) -> None:
+    from convoport.errors import ConvoportWarning
+
     if issubclass(category, ConvoportWarning):
         click.echo(f"convoport: warning: {message}", err=True)
     else:
@@ -115,12 +141,86 @@ def _show_warning(
 _default_showwarning = warnings.showwarning
 
 
+#: command name -> (module that registers it, its one-line help): what ``convoport --help``
+#: lists without importing the modules (``tests/perf/test_cli_table.py`` keeps it true).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "emulate": (
+        "convoport.cli._emulate",
+        "Serve a vendor emulator over a real socket (for any HTTP client or the vendor's SDK).",
+    ),
+    "live": (
+        "convoport.cli._live",
+        "Stream a WAV file into a live backend and print events as they come.",
+    ),
+    "migrate": (
+        "convoport.cli._migrate",
+        "Copy SOURCE's sessions into DESTINATION (an archive, local:PATH), or re-process an "
+        "archive's recordings with an ingest backend (migrate local:PATH illocution).",
+    ),
+    "providers": (
+        "convoport.cli._providers",
+        "The installed providers: package, version and capabilities.",
+    ),
+    "recording": ("convoport.cli._recording", "Recordings."),
+    "sessions": ("convoport.cli._sessions", "List and show sessions."),
+    "transcript": (
+        "convoport.cli._sessions",
+        "Print or save a session's transcript as JSON, SRT, WebVTT or text.",
+    ),
+    "verify": (
+        "convoport.cli._migrate",
+        "Re-hash every media file of ARCHIVE (local:PATH, or a path) and check the ledger "
+        "against the catalog. Nothing is changed.",
+    ),
+}
+
+
+def load_commands() -> None:
+    """Imports every command module (each registers its commands on :data:`cli`)."""
+    import importlib
+
+    for module, _ in COMMANDS.values():
+        importlib.import_module(module)
+
+
 class ConvoportGroup(click.Group):
     """A group whose commands turn every error into one line and a meaningful exit code.
 
     Click's own usage errors (an unknown command or option, a bad option value) are one line
     too: ``convoport: error: No such option: --nope (see 'convoport sessions list --help')``,
-    exit code 2; ``--help`` and ``--version`` print as usual."""
+    exit code 2; ``--help`` and ``--version`` print as usual.
+
+    Commands are loaded lazily: :meth:`list_commands` reads :data:`COMMANDS`,
+    :meth:`get_command` imports the module of the command asked for, and the group's help
+    lists the table's one-line help for commands not loaded yet."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMANDS) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            importlib.import_module(COMMANDS[cmd_name][0])
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: list[tuple[str, str]] = []
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max((len(n) for n in names), default=0)
+        for name in names:
+            command = self.commands.get(name)
+            if command is not None:
+                if command.hidden:
+                    continue
+                text = command.get_short_help_str(limit)
+            else:
+                # a stand-in with the table's help renders it exactly as click would
+                text = click.Command(name, help=COMMANDS[name][1]).get_short_help_str(limit)
+            rows.append((name, text))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         parent: Any = super()
