@@ -24,32 +24,31 @@ MAX_JSON_DEPTH: Final = 256
 #: The longest integer literal accepted in a vendor's JSON, in digits (a float holds ~309).
 MAX_INT_DIGITS: Final = 100
 
-_STRUCTURAL = re.compile(r'[\[\]{}"\\]')
+#: A JSON string literal (its escapes included), and any run of characters but brackets.
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_INNERMOST = re.compile(r"\[\]|\{\}")
 
 
 def check_json_nesting(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Raises ``ValueError`` when the JSON ``text`` nests more than ``max_depth`` arrays/objects
-    deep, before a (recursive) decoder sees it. Brackets inside strings do not count; the scan
-    itself does not recurse and is linear in the text's length."""
+    deep, before a (recursive) decoder sees it. Brackets inside strings do not count; nothing
+    recurses. The work is done by the regex engine: string literals and everything but
+    brackets are removed, then each pass removes the innermost ``[]``/``{}`` pairs, so a
+    document of depth *d* takes *d* passes (at most ``max_depth + 1``); a text with no more
+    brackets than ``max_depth`` is accepted at once."""
+    if text.count("[") + text.count("{") <= max_depth:
+        return
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
     depth = 0
-    in_string = False
-    escaped_at = -2
-    for match in _STRUCTURAL.finditer(text):
-        char, at = match.group(), match.start()
-        if in_string:
-            if char == "\\" and escaped_at != at - 1:
-                escaped_at = at
-            elif char == '"' and escaped_at != at - 1:
-                in_string = False
-            continue
-        if char == '"':
-            in_string = True
-        elif char in "[{":
-            depth += 1
-            if depth > max_depth:
-                raise ValueError(f"JSON nested deeper than {max_depth} levels")
-        elif char in "]}":
-            depth -= 1
+    while brackets:
+        reduced = _INNERMOST.sub("", brackets)
+        if len(reduced) == len(brackets):  # unbalanced: not JSON, the decoder refuses it
+            return
+        depth += 1
+        if depth > max_depth:
+            raise ValueError(f"JSON nested deeper than {max_depth} levels")
+        brackets = reduced
 
 
 def _bounded_int(max_digits: int) -> Any:
@@ -86,8 +85,11 @@ def loads_json(
         except UnicodeDecodeError:
             raise ValueError("the body is not UTF-8 text") from None
     check_json_nesting(text, max_depth)
+    # integers are checked one by one only when the text holds a long enough run of digits
+    long_digits = re.search(rf"\d{{{max_int_digits + 1},}}", text) is not None
+    parse_int = _bounded_int(max_int_digits) if long_digits else None
     try:
-        return json.loads(text, parse_int=_bounded_int(max_int_digits), parse_constant=_no_constant)
+        return json.loads(text, parse_int=parse_int, parse_constant=_no_constant)
     except RecursionError:  # only for a max_depth above the interpreter's limit
         raise ValueError(f"JSON nested deeper than {max_depth} levels") from None
 
