@@ -24,25 +24,33 @@ MAX_JSON_DEPTH: Final = 256
 #: The longest integer literal accepted in a vendor's JSON, in digits (a float holds ~309).
 MAX_INT_DIGITS: Final = 100
 
-#: A JSON string literal (its escapes included), and any run of characters but brackets.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
-_INNERMOST = re.compile(r"\[\]|\{\}")
+#: A table that keeps a JSON text's structure bytes (brackets, quotes, backslashes: UTF-8
+#: never uses these byte values inside a multi-byte character) and maps every other byte to a
+#: space, and one that maps every digit to ``0`` and every other byte to a space.
+_STRUCTURE = bytes(b if b in b'[]{}"\\' else 0x20 for b in range(256))
+_DIGIT_RUNS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_INNERMOST = re.compile(rb"\[\]|\{\}")
 
 
-def check_json_nesting(text: str, max_depth: int = MAX_JSON_DEPTH) -> None:
+def check_json_nesting(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Raises ``ValueError`` when the JSON ``text`` nests more than ``max_depth`` arrays/objects
     deep, before a (recursive) decoder sees it. Brackets inside strings do not count; nothing
-    recurses. The work is done by the regex engine: string literals and everything but
-    brackets are removed, then each pass removes the innermost ``[]``/``{}`` pairs, so a
-    document of depth *d* takes *d* passes (at most ``max_depth + 1``); a text with no more
-    brackets than ``max_depth`` is accepted at once."""
-    if text.count("[") + text.count("{") <= max_depth:
+    recurses, and no Python code runs per character: the text's UTF-8 bytes are cut down to
+    brackets, quotes and backslashes, every other byte a space (``bytes.translate``); escaped
+    backslashes, then escaped quotes, then the other backslashes go, so every quote left
+    delimits a string and the brackets outside strings are in every other piece between
+    quotes; then each pass removes the innermost ``[]``/``{}`` pairs, so a document of depth
+    *d* takes *d* passes (at most ``max_depth + 1``). A text with no more opening brackets than
+    ``max_depth`` is accepted at once."""
+    data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
+    if data.count(b"[") + data.count(b"{") <= max_depth:
         return
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
+    structure = data.translate(_STRUCTURE).replace(b"\\\\", b"").replace(b'\\"', b"")
+    structure = structure.translate(None, b" \\")
+    brackets = b"".join(structure.split(b'"')[::2])
     depth = 0
     while brackets:
-        reduced = _INNERMOST.sub("", brackets)
+        reduced = _INNERMOST.sub(b"", brackets)
         if len(reduced) == len(brackets):  # unbalanced: not JSON, the decoder refuses it
             return
         depth += 1
@@ -80,13 +88,16 @@ def loads_json(
     (HTTP bodies, error envelopes, SSE data, WebSocket messages) goes through it.
     """
     if isinstance(text, (bytes, bytearray)):
+        data = bytes(text)
         try:
-            text = bytes(text).decode("utf-8-sig")
+            text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValueError("the body is not UTF-8 text") from None
-    check_json_nesting(text, max_depth)
+    else:
+        data = text.encode("utf-8", "surrogatepass")
+    check_json_nesting(data, max_depth)
     # integers are checked one by one only when the text holds a long enough run of digits
-    long_digits = re.search(rf"\d{{{max_int_digits + 1},}}", text) is not None
+    long_digits = data.translate(_DIGIT_RUNS).find(b"0" * (max_int_digits + 1)) >= 0
     parse_int = _bounded_int(max_int_digits) if long_digits else None
     try:
         return json.loads(text, parse_int=parse_int, parse_constant=_no_constant)

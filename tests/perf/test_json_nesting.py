@@ -48,20 +48,22 @@ def too_deep(text: str, max_depth: int) -> bool:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:'),
+    st.none() | st.booleans() | st.integers() | st.text(alphabet='[]{}"\\ab,:\n\x00é\t/'),
     lambda children: (
         st.lists(children, max_size=3)
-        | st.dictionaries(st.text(alphabet='[]{}"\\k'), children, max_size=3)
+        | st.dictionaries(st.text(alphabet='[]{}"\\k\n'), children, max_size=3)
     ),
     max_leaves=40,
 )
 
 
 @settings(max_examples=300, deadline=None)
-@given(json_values, st.integers(min_value=0, max_value=8))
-def test_valid_json_gets_the_reference_verdict(value: object, max_depth: int) -> None:
-    text = json.dumps(value)
-    assert too_deep(text, max_depth) == reference_too_deep(text, max_depth)
+@given(json_values, st.integers(min_value=0, max_value=8), st.booleans())
+def test_valid_json_gets_the_reference_verdict(value: object, max_depth: int, ascii: bool) -> None:
+    text = json.dumps(value, ensure_ascii=ascii)
+    expected = reference_too_deep(text, max_depth)
+    assert too_deep(text, max_depth) == expected
+    assert too_deep(text.encode(), max_depth) == expected
 
 
 @pytest.mark.parametrize("depth", [1, 5, 256, 257, 400])
