@@ -43,7 +43,7 @@ from convoport.model import (
     Summary,
     Transcript,
 )
-from convoport.pagination import Cursor, Page, paginate
+from convoport.pagination import Cursor, Page, paginate_pages
 
 T = TypeVar("T")
 logger = logging.getLogger("convoport")
@@ -124,6 +124,25 @@ class AsyncClient:
         give it — ``capabilities.orders`` says what it can). An order the backend cannot give
         raises ``UnsupportedOperation`` before any I/O. ``page_size`` is items per request
         (capped by the adapter); ``limit`` stops after that many sessions."""
+        async with contextlib.aclosing(
+            self._list_pages(query, order=order, page_size=page_size, limit=limit)
+        ) as pages:
+            async for sessions in pages:
+                for session in sessions:
+                    yield session
+
+    async def _list_pages(
+        self,
+        query: SessionQuery | None = None,
+        *,
+        order: ListOrder | str | None = None,
+        page_size: int | None = None,
+        limit: int | None = None,
+    ) -> AsyncGenerator[list[Session], None]:
+        """:meth:`list_sessions` a page at a time (the sync twin crosses threads once per
+        page with it): the sessions of each page after the local filters, the last one cut at
+        ``limit``, empty pages left out; a page is fetched only when the caller asks for more.
+        Every argument is checked before the first request."""
         self._require(Capability.CATALOG_LIST)
         query = self._ordered(query or SessionQuery(), order)
         if limit is not None and limit < 0:
@@ -141,16 +160,18 @@ class AsyncClient:
                 "list sessions", lambda: self._adapter._list_sessions_page(query, cursor, size)
             )
 
-        count = 0
+        left = limit
         # An archive holds sessions of several providers: identity is (provider, id).
-        async for session in paginate(
+        async for items in paginate_pages(
             fetch, provider=self.provider, key=lambda s: (s.provider, s.id)
         ):
-            if local_filter and not query.matches(session):
-                continue
-            yield session
-            count += 1
-            if limit is not None and count >= limit:
+            sessions = [s for s in items if query.matches(s)] if local_filter else items
+            if left is not None:
+                sessions = sessions[:left]
+                left -= len(sessions)
+            if sessions:
+                yield sessions
+            if left == 0:
                 return
 
     def _ordered(self, query: SessionQuery, order: ListOrder | str | None) -> SessionQuery:

@@ -50,6 +50,22 @@ async def paginate(
     Stops when a page is empty, when its ``next`` is ``None``/``""``, or after ``max_pages``.
     ``key`` identifies items for de-duplication across pages (items seen before are skipped).
     """
+    async for items in paginate_pages(fetch, provider=provider, key=key, max_pages=max_pages):
+        for item in items:
+            yield item
+
+
+async def paginate_pages(
+    fetch: Callable[[Cursor | None], Awaitable[Page[T]]],
+    *,
+    provider: str,
+    key: Callable[[T], Hashable] | None = None,
+    max_pages: int = 1_000_000,
+) -> AsyncIterator[list[T]]:
+    """:func:`paginate` a page at a time: yields the new items of each page (possibly an
+    empty list, when every item was seen before), with the same stopping rules. The next page
+    is fetched only when the caller asks for it. (The sync twin crosses threads once per page
+    with it, not once per item.)"""
     cursor: Cursor | None = None
     seen_cursors: set[Any] = set()
     seen_keys: set[Hashable] = set()
@@ -57,13 +73,16 @@ async def paginate(
         page = await fetch(cursor)
         if not page.items:
             return
-        for item in page.items:
-            if key is not None:
+        if key is None:
+            yield list(page.items)
+        else:
+            fresh: list[T] = []
+            for item in page.items:
                 k = key(item)
-                if k in seen_keys:
-                    continue
-                seen_keys.add(k)
-            yield item
+                if k not in seen_keys:
+                    seen_keys.add(k)
+                    fresh.append(item)
+            yield fresh
         nxt = page.next
         if nxt is None or nxt == "":
             return
@@ -143,4 +162,12 @@ def next_url(value: Any, *, base_url: str | httpx.URL, provider: str) -> str | N
     return str(url)
 
 
-__all__ = ["Cursor", "Page", "next_offset", "next_page_number", "next_url", "paginate"]
+__all__ = [
+    "Cursor",
+    "Page",
+    "next_offset",
+    "next_page_number",
+    "next_url",
+    "paginate",
+    "paginate_pages",
+]

@@ -250,10 +250,11 @@ class SyncClient:
         page_size: int | None = None,
         limit: int | None = None,
     ) -> Iterator[Session]:
-        # A generator of this client's, so the client lives as long as the iteration.
-        yield from self._portal.iterate(
-            self._client.list_sessions(query, order=order, page_size=page_size, limit=limit)
-        )
+        # A generator of this client's, so the client lives as long as the iteration; one
+        # trip to the event loop per page, not per session.
+        pages = self._client._list_pages(query, order=order, page_size=page_size, limit=limit)
+        for sessions in self._portal.iterate(pages):
+            yield from sessions
 
     def get_session(self, session: SessionLike) -> Session:
         return self._portal.call(self._client.get_session, session)

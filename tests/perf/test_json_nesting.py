@@ -39,7 +39,7 @@ def reference_too_deep(text: str, max_depth: int) -> bool:
     return False
 
 
-def too_deep(text: str, max_depth: int) -> bool:
+def too_deep(text: str | bytes, max_depth: int) -> bool:
     try:
         check_json_nesting(text, max_depth)
     except ValueError:
