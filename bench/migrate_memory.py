@@ -24,8 +24,9 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 
 import attrs
-from convoport import (Adapter, AsyncClient, Capabilities, Capability, Page, Recording,
-                       RecordingStream, Session, SessionStatus, connect, setting)
+from convoport import AsyncClient, Recording, RecordingStream, Session, SessionStatus, connect
+from convoport.spi import Adapter, Page, setting
+from convoport import Capabilities, Capability
 from convoport.migration import migrate
 
 SIZE = int(sys.argv[1])

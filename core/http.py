@@ -232,10 +232,19 @@ class StreamedResponse:
         return str(self.response.url)
 
     async def aiter_bytes(self, chunk_size: int = 1 << 16) -> AsyncIterator[bytes]:
-        """The body in chunks of at most ``chunk_size`` bytes."""
+        """The body in chunks of at most ``chunk_size`` bytes, as they arrive (decoded, never
+        gathered: a piece larger than ``chunk_size`` is split, smaller ones are passed on as
+        they are, so no byte is copied to re-chunk the stream)."""
+        if chunk_size < 1:
+            raise ValueError(f"chunk_size must be >= 1, got {chunk_size}")
         try:
-            async for chunk in self.response.aiter_bytes(chunk_size):
-                yield chunk
+            async for chunk in self.response.aiter_bytes():
+                if len(chunk) <= chunk_size:
+                    yield chunk
+                    continue
+                view = memoryview(chunk)
+                for start in range(0, len(chunk), chunk_size):
+                    yield bytes(view[start : start + chunk_size])
         except httpx.HTTPError as exc:
             raise self._client.transport_error(exc, self.response.request) from None
 

@@ -46,6 +46,7 @@ Extensions (``client.adapter.<name>``):
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import sqlite3
 import threading
@@ -86,6 +87,9 @@ from convoport.pagination import Cursor, Page
 
 from .media import CHUNK_SIZE, MediaStore, MediaWriter, media_error, media_path, session_dir
 from .store import Catalog, RecordingRow
+
+#: Bytes a recording is written to the media store in (gathered from the source's chunks).
+WRITE_BLOCK = 1 << 20
 
 T = TypeVar("T")
 
@@ -497,15 +501,34 @@ class LocalAdapter(ArchiveAdapter):
     async def _store_media(
         self, source: SessionRef, recording: Recording, chunks: AsyncIterator[bytes]
     ) -> StoredMedia:
+        """Streams ``chunks`` into the media file. Chunks are gathered into blocks of
+        :data:`WRITE_BLOCK` bytes, and each block is hashed and written in a worker thread
+        while the next one is being received (one write in flight at a time), so at most
+        about three blocks are held in memory whatever the recording's size."""
         path = media_path(source, recording.id)
         writer: MediaWriter = await self._fs(lambda m: m.writer(path))
+        in_flight: asyncio.Task[None] | None = None
         try:
+            buffer = bytearray()
             async for chunk in chunks:
-                if chunk:
-                    await anyio.to_thread.run_sync(writer.write, bytes(chunk))
+                if not chunk:
+                    continue
+                buffer += chunk
+                if len(buffer) >= WRITE_BLOCK:
+                    if in_flight is not None:
+                        await in_flight
+                    # the block goes to the thread as it is; the next one is a new buffer
+                    block, buffer = buffer, bytearray()
+                    in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(writer.write, block))
+            if in_flight is not None:
+                await in_flight
+            if buffer:
+                await anyio.to_thread.run_sync(writer.write, buffer)
             await anyio.to_thread.run_sync(writer.finish)
         except BaseException:
             with anyio.CancelScope(shield=True):
+                if in_flight is not None and not in_flight.done():
+                    await asyncio.wait([in_flight])  # the thread still holds the file
                 await anyio.to_thread.run_sync(writer.abort)
             raise
         return StoredMedia(recording=recording, path=path, size=writer.size, sha256=writer.sha256)

@@ -132,7 +132,7 @@ class MediaWriter:
     def sha256(self) -> str:
         return self._hash.hexdigest()
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | bytearray) -> None:
         try:
             self._fh.write(chunk)
         except Exception as exc:

@@ -9,7 +9,7 @@ import pytest
 
 import convoport
 from convoport import ArchiveError
-from convoport.adapters.local.adapter import LocalAdapter
+from convoport.adapters.local.adapter import WRITE_BLOCK, LocalAdapter
 from convoport.adapters.local.media import MediaStore, MediaWriter
 
 from ._helpers import (
@@ -33,15 +33,16 @@ async def test_five_megabytes_move_in_chunks(
     written: list[int] = []
     original_write = MediaWriter.write
 
-    def spy_write(self: MediaWriter, chunk: bytes) -> None:
+    def spy_write(self: MediaWriter, chunk: bytes | bytearray) -> None:
         written.append(len(chunk))
         original_write(self, chunk)
 
     monkeypatch.setattr(MediaWriter, "write", spy_write)
     session = make_session("big")
     stored = await adapter._store_media(session.ref, make_recording("big"), achunks(data))
-    assert len(written) == FIVE_MB // (1 << 16) == 80
-    assert max(written) == 1 << 16
+    # the 64 KiB chunks are written in blocks of WRITE_BLOCK (1 MiB), never as one object
+    assert len(written) == FIVE_MB // WRITE_BLOCK == 5
+    assert max(written) == WRITE_BLOCK
     assert stored.size == FIVE_MB
     assert stored.sha256 == hashlib.sha256(data).hexdigest()
     await adapter._commit_session(make_bundle(session, (stored,)))
