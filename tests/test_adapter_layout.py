@@ -97,6 +97,8 @@ def test_provider_base_url_and_credential_header_live_in_wire(name: str) -> None
     cls = _class(name)
     wire = importlib.import_module(f"convoport.adapters.{name}.wire")
     assert cls.name == wire.PROVIDER
+    source = (ADAPTERS / name / "adapter.py").read_text(encoding="utf-8")
+    assert "= wire.PROVIDER" in source, f"{name}: the class's name is wire.PROVIDER, not a copy"
     base_url = attrs.fields_dict(cls.config_class)["base_url"]
     assert base_url.default == wire.DEFAULT_BASE_URL
     adapter: Any = connect(name, sandbox=True).adapter

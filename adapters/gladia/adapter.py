@@ -99,7 +99,7 @@ class _GladiaRecordingStream(RecordingStream):
 class GladiaAdapter(Adapter):
     """Gladia live v2. Primitives only: core does the rest (see :mod:`convoport.adapter`)."""
 
-    name: ClassVar[str] = "gladia"
+    name: ClassVar[str] = wire.PROVIDER
     display_name: ClassVar[str] = "Gladia live v2"
     capabilities: ClassVar[Capabilities] = Capabilities(
         ports={

@@ -176,7 +176,7 @@ class SyllableConfig:
 class SyllableAdapter(Adapter):
     """Syllable sessions. Primitives only: core does the rest (see :mod:`convoport.adapter`)."""
 
-    name: ClassVar[str] = "syllable"
+    name: ClassVar[str] = wire.PROVIDER
     display_name: ClassVar[str] = "Syllable sessions"
     capabilities: ClassVar[Capabilities] = Capabilities(
         ports={
