@@ -38,6 +38,12 @@ What it does:
   ``post_final_transcript``, ``post_summarization`` (when asked), then closes with 1000 and the
   job is ``done`` with its result and a WAV of the audio received. A reconnect to the same URL
   resumes the same job; :meth:`GladiaEmulator.bytes_received` counts the audio bytes per job.
+  The emulator keeps a **digest of the audio, not the audio**: each second is transcribed as it
+  completes and then dropped, and :meth:`GladiaEmulator.audio_digest` gives the size and sha256
+  of everything received. Only a job whose audio fits in ``keep_audio_bytes`` (default
+  :data:`KEEP_AUDIO_BYTES`, 8 MiB: over four minutes of 16 kHz mono) keeps its bytes for the
+  WAV download; a longer one ends with no ``file`` (as a job without audio), so an hour of
+  live audio costs the emulator a few megabytes of transcript, not the audio.
 * **Faults** (:class:`convoport.sandbox.Faults`, from the settings): latency, 5xx, 429 with
   ``Retry-After``, dropped responses on REST (Gladia-shaped error bodies), and
   ``drop_ws_after_frames``: the socket is closed with 1011 after that many client frames
@@ -93,6 +99,8 @@ WORDS: tuple[str, ...] = tuple(_WORD_LIST.split())
 #: Three words per second of each channel.
 SCRIPT = SpeechScript(vocabulary=WORDS, min_words=3, max_words=3)
 MAX_PATCH_BYTES = 100_000
+#: The most audio bytes a live job keeps for its WAV download (beyond: a digest only).
+KEEP_AUDIO_BYTES = 8 << 20
 _STATUS_CYCLE = ("done", "done", "error", "done", "processing", "queued")
 _USERS = ("alice", "bob", "carol")
 
@@ -162,7 +170,16 @@ class Job:
     wav: bytes | None = None
     # live state
     token: str | None = None
-    pcm: bytearray = attrs.field(factory=bytearray)
+    #: audio bytes received, and their sha256 (the digest the emulator keeps of the audio)
+    received: int = 0
+    audio_hash: Any = attrs.field(factory=hashlib.sha256, repr=False)
+    #: the audio not transcribed as final yet: from second ``pending_from`` on
+    pending: bytearray = attrs.field(factory=bytearray, repr=False)
+    pending_from: int = 0
+    #: the final utterances (one per second and channel), for the job's result
+    finals: list[dict[str, Any]] = attrs.field(factory=list, repr=False)
+    #: the audio kept for the WAV download while it fits (None once it did not)
+    kept: bytearray | None = attrs.field(factory=bytearray, repr=False)
     finals_sent: int = 0
     partials_sent: set[int] = attrs.field(factory=set)
     stop_received: bool = False
@@ -276,12 +293,14 @@ class GladiaEmulator(EmulatorHarness):
         clock: SandboxClock | None = None,
         record_frames: bool = False,
         settings: HarnessSettings | None = None,
+        keep_audio_bytes: int = KEEP_AUDIO_BYTES,
     ) -> None:
         settings = (settings or HarnessSettings()).merged(seed=seed, sessions=jobs)
         super().__init__(settings=settings, faults=faults, clock=clock)
         self.rng = random.Random(self.seed)
         self.store: dict[str, Job] = {}
         self.record_frames = record_frames
+        self.keep_audio_bytes = keep_audio_bytes
         self.ws_log: list[list[dict[str, Any]]] = []
         self._request_counter = 0
         self._seed_jobs(self.session_count)
@@ -290,7 +309,13 @@ class GladiaEmulator(EmulatorHarness):
 
     def bytes_received(self, job_id: str) -> int:
         """Audio bytes the job's live socket received (acknowledged)."""
-        return len(self.store[job_id].pcm)
+        return self.store[job_id].received
+
+    def audio_digest(self, job_id: str) -> tuple[int, str]:
+        """(bytes, sha256 hex) of the audio the job's live socket received: what the emulator
+        keeps of it (the bytes themselves only up to ``keep_audio_bytes``)."""
+        job = self.store[job_id]
+        return job.received, job.audio_hash.hexdigest()
 
     def job(self, job_id: str) -> Job:
         return self.store[job_id]
@@ -441,15 +466,37 @@ class GladiaEmulator(EmulatorHarness):
         sample_width: int,
         summarize: bool,
     ) -> dict[str, Any]:
-        language = job.language
         utterances = utterances_for(
             pcm,
             sample_rate=sample_rate,
             channels=channels,
             sample_width=sample_width,
-            language=language,
+            language=job.language,
         )
-        duration = round(len(pcm) / (sample_rate * sample_width * channels), 3) if pcm else 0.0
+        return self.result_from(
+            job,
+            utterances,
+            size=len(pcm),
+            sample_rate=sample_rate,
+            channels=channels,
+            sample_width=sample_width,
+            summarize=summarize,
+        )
+
+    def result_from(
+        self,
+        job: Job,
+        utterances: list[dict[str, Any]],
+        *,
+        size: int,
+        sample_rate: int,
+        channels: int,
+        sample_width: int,
+        summarize: bool,
+    ) -> dict[str, Any]:
+        """The job's ``result`` from its utterances and the audio's size in bytes."""
+        language = job.language
+        duration = round(size / (sample_rate * sample_width * channels), 3) if size else 0.0
         result: dict[str, Any] = {
             "metadata": {
                 "audio_duration": duration,
@@ -861,9 +908,16 @@ class _LiveSocket:
         job = self.job
         if job.stop_received or not data:
             return
-        start = len(job.pcm)
-        job.pcm += data
-        end = len(job.pcm)
+        start = job.received
+        job.received += len(data)
+        end = job.received
+        job.audio_hash.update(data)
+        job.pending += data
+        if job.kept is not None:
+            if len(job.kept) + len(data) <= self.emulator.keep_audio_bytes:
+                job.kept += data
+            else:
+                job.kept = None  # too long to keep: the digest stays
         rate = job.bytes_per_second
         if job.messages["receive_acknowledgments"]:
             await self.send(
@@ -880,7 +934,7 @@ class _LiveSocket:
     async def _transcripts(self, *, final_partial: bool) -> None:
         job = self.job
         rate = job.bytes_per_second
-        total = len(job.pcm)
+        total = job.received
         whole = total // rate
         half = (total % rate) * 2 >= rate
         channels = int(job.params.get("channels", 1))
@@ -895,11 +949,17 @@ class _LiveSocket:
                 await self._utterances(second, channels, final=False)
             await self._utterances(second, channels, final=True)
             job.finals_sent = second + 1
+        # the seconds transcribed as final are not needed any more
+        done = job.finals_sent - job.pending_from
+        if done > 0:
+            del job.pending[: done * rate]
+            job.pending_from = job.finals_sent
 
     async def _utterances(self, second: int, channels: int, *, final: bool) -> None:
         job = self.job
         rate = job.bytes_per_second
-        piece = bytes(job.pcm[second * rate : (second + 1) * rate])
+        offset = (second - job.pending_from) * rate
+        piece = bytes(job.pending[offset : offset + rate])
         per_channel = channel_bytes(piece, channels, job.sample_width)
         second_bytes = rate // channels
         for channel, data in enumerate(per_channel):
@@ -912,7 +972,9 @@ class _LiveSocket:
                 seconds=len(data) / second_bytes,
                 language=job.language,
             )
-            if not final:
+            if final:
+                job.finals.append(utterance)
+            else:
                 first = utterance["words"][0]
                 utterance = {
                     **utterance,
@@ -942,7 +1004,7 @@ class _LiveSocket:
     async def _stop(self) -> None:
         job = self.job
         job.stop_received = True
-        duration = round(len(job.pcm) / job.bytes_per_second, 3)
+        duration = round(job.received / job.bytes_per_second, 3)
         if job.messages["receive_acknowledgments"]:
             await self.send(
                 wire.MSG_STOP_RECORDING,
@@ -980,22 +1042,42 @@ class _LiveSocket:
         rate = int(job.params.get("sample_rate", 16000))
         width = job.sample_width
         summarize = bool((job.params.get("post_processing") or {}).get("summarization"))
-        job.result = state.result_for(
+        # the finals sent, then what was never transcribed as final (a close without stop)
+        rest = bytes(job.pending[(job.finals_sent - job.pending_from) * job.bytes_per_second :])
+        fmt = WavFormat(sample_rate=rate, bit_depth=8 * width, channels=channels)
+        tail = [
+            utterance_for(
+                piece,
+                second=job.finals_sent + second,
+                channel=channel,
+                seconds=seconds,
+                language=job.language,
+            )
+            for second, channel, piece, seconds in seconds_of(rest, fmt)
+        ]
+        job.result = state.result_from(
             job,
-            bytes(job.pcm),
+            job.finals + tail,
+            size=job.received,
             sample_rate=rate,
             channels=channels,
             sample_width=width,
             summarize=summarize,
         )
-        job.file = {
-            "id": state.new_uuid(),
-            "filename": f"{job.id}.wav",
-            "source": None,
-            "audio_duration": job.result["metadata"]["audio_duration"],
-            "number_of_channels": channels,
-        }
-        job.wav = make_wav(bytes(job.pcm), sample_rate=rate, channels=channels, sample_width=width)
+        job.finals = []
+        job.pending = bytearray()
+        if job.kept is not None:
+            job.file = {
+                "id": state.new_uuid(),
+                "filename": f"{job.id}.wav",
+                "source": None,
+                "audio_duration": job.result["metadata"]["audio_duration"],
+                "number_of_channels": channels,
+            }
+            job.wav = make_wav(
+                bytes(job.kept), sample_rate=rate, channels=channels, sample_width=width
+            )
+            job.kept = None
         job.status = "done"
         job.completed_at = state.now()
 
@@ -1007,6 +1089,7 @@ def fixed_clock(start: datetime, step: timedelta = timedelta(milliseconds=37)) -
 
 __all__ = [
     "BASE_URL",
+    "KEEP_AUDIO_BYTES",
     "SANDBOX_KEY",
     "SCRIPT",
     "WORDS",

@@ -7,7 +7,8 @@ import contextlib
 import typing
 from typing import Any, cast
 
-import anyio.streams.stapled  # noqa: F401  (httpx-ws uses it without importing it)
+import anyio
+import anyio.streams.stapled  # (httpx-ws uses it without importing it)
 import httpx
 from httpx_ws.transport import ASGIWebSocketAsyncNetworkStream
 from starlette.types import ASGIApp
@@ -26,6 +27,57 @@ class _Spawner:
         task = asyncio.get_running_loop().create_task(fn(*args))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
+
+
+#: Frames the in-process socket holds for the app before the client's send waits, and
+#: messages it holds for the client before the app's send waits.
+WS_CLIENT_FRAMES = 4
+WS_APP_MESSAGES = 64
+
+
+class _BoundedWebSocketStream(ASGIWebSocketAsyncNetworkStream):
+    """httpx-ws's in-process WebSocket stream with back-pressure, as a socket's buffers give:
+    the client's send waits once :data:`WS_CLIENT_FRAMES` frames are queued for the app, and
+    the app's send once :data:`WS_APP_MESSAGES` messages are queued for the client, so neither
+    side piles a long stream up in memory when the other is slower. (A WebSocket client reads
+    in its own task, as every convoport live session does, so the two waits cannot block each
+    other.)"""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._receive_queue = anyio.streams.stapled.StapledObjectStream(
+            *anyio.create_memory_object_stream[Any](max_buffer_size=WS_CLIENT_FRAMES)
+        )
+        self._send_queue = anyio.streams.stapled.StapledObjectStream(
+            *anyio.create_memory_object_stream[Any](max_buffer_size=WS_APP_MESSAGES)
+        )
+
+    _app_done = False
+
+    async def _run(self) -> None:
+        try:
+            await super()._run()
+        finally:
+            # The app is gone (it closed the socket, or failed): what the client still sends is
+            # lost, as bytes written to a closed socket are, and a send waiting on the full
+            # queue is woken up.
+            self._app_done = True
+            await self._receive_queue.receive_stream.aclose()
+
+    async def send(self, message: Any) -> None:
+        if self._app_done:
+            return
+        with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+            await self._receive_queue.send(message)
+
+    async def aclose(self) -> None:
+        # never wait to say goodbye: a full queue to an app that stopped reading is closed
+        with contextlib.suppress(
+            anyio.BrokenResourceError, anyio.ClosedResourceError, anyio.WouldBlock
+        ):
+            self._receive_queue.send_stream.send_nowait({"type": "websocket.disconnect"})
+        await self._receive_queue.aclose()
+        await self._send_queue.aclose()
 
 
 def is_websocket_request(request: httpx.Request) -> bool:
@@ -78,7 +130,7 @@ class InProcessTransport(httpx.AsyncBaseTransport):
             "subprotocols": subprotocols,
             "extensions": {"websocket.http.response": {}},
         }
-        stream = ASGIWebSocketAsyncNetworkStream(
+        stream = _BoundedWebSocketStream(
             cast(Any, self.app), scope, cast(Any, self._spawner), self._accept_timeout
         )
         _, accept = await stream.__aenter__()
