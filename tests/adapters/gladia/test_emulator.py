@@ -14,43 +14,11 @@ import convoport
 from convoport import LiveOptions, SessionQuery, SessionStatus
 from convoport.adapters.gladia.emulator import SANDBOX_KEY, WORDS, GladiaEmulator
 from convoport.sandbox import Faults, HarnessSettings, tone_pcm
-from tests.adapters.gladia.openapi import message_errors, response_errors
+from tests.adapters.gladia.openapi import DOCUMENT, message_errors
+from tests.support.checked import CheckedClient
 
 KEY = {"x-gladia-key": SANDBOX_KEY}
 BASE = "https://api.gladia.io"
-
-
-class Checked:
-    """An httpx client on the emulator that validates every JSON answer against the spec."""
-
-    def __init__(self, harness: GladiaEmulator, base: str = "https://api.gladia.io") -> None:
-        self.problems: list[str] = []
-        self.statuses: set[tuple[str, str, int]] = set()
-        self.client = httpx.AsyncClient(
-            transport=harness.transport(),
-            base_url=base,
-            event_hooks={"response": [self._check]},
-        )
-
-    async def _check(self, response: httpx.Response) -> None:
-        await response.aread()
-        request = response.request
-        template = request.url.path
-        self.statuses.add((request.method, template, response.status_code))
-        ctype = response.headers.get("content-type", "")
-        if ctype.startswith("application/json"):
-            self.problems += response_errors(
-                request.method, request.url.path, response.status_code, response.json()
-            )
-        elif response.status_code < 300 and response.content:
-            assert request.url.path.endswith("/file")
-            assert ctype == "application/octet-stream"
-
-    async def __aenter__(self) -> httpx.AsyncClient:
-        return self.client
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.client.aclose()
 
 
 def test_seeded_data() -> None:
@@ -76,7 +44,7 @@ def test_seeded_data() -> None:
 @pytest.mark.anyio
 async def test_rest_surface_follows_the_spec() -> None:
     harness = GladiaEmulator(faults=Faults(seed=1))
-    checked = Checked(harness)
+    checked = CheckedClient(harness.transport(), DOCUMENT, base_url=BASE)
     async with checked as http:
         # listing, every filter, pagination
         listed: list[dict[str, Any]] = []
@@ -170,7 +138,7 @@ async def test_rest_surface_follows_the_spec() -> None:
         harness.faults.fail_next = 1
         assert (await http.get("/v2/live", headers=KEY)).status_code == 503
     assert not checked.problems, "\n".join(checked.problems)
-    assert len(checked.statuses) >= 20
+    assert len(set(checked.answered)) >= 20
 
 
 @pytest.mark.anyio

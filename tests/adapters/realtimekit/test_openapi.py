@@ -6,20 +6,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from convoport.adapters.realtimekit.emulator import ACCOUNT_ID, APP_ID, RealtimeKitEmulator
-from convoport.contracts.cassette import JsonBody, load_cassette
+from convoport.contracts.cassette import JsonBody
 from convoport.sandbox import Faults
-from tests.adapters.realtimekit.openapi import response_errors, spec, template_for
+from tests.adapters.realtimekit.openapi import DOCUMENT, response_errors, spec, template_for
 from tests.adapters.realtimekit.scenarios import CASSETTES, REALTIMEKIT_SCENARIOS
+from tests.support.cassettes import (
+    Exchange,
+    assert_one_cassette_each,
+    cassette_files,
+    cassette_problems,
+    load_vendor_cassette,
+)
+from tests.support.checked import CheckedClient
 
 pytest.importorskip("jsonschema")
 
-CASSETTE_FILES = sorted(CASSETTES.glob("*.json"))
+CASSETTE_FILES = cassette_files(CASSETTES)
 KIT = {
     "list_sessions_two_pages",
     "list_sessions_three_pages",
@@ -44,30 +51,28 @@ TOKEN = {"authorization": "Bearer sandbox-token"}
 
 
 def test_every_scenario_has_a_cassette() -> None:
-    assert {p.stem for p in CASSETTE_FILES} == KIT | set(REALTIMEKIT_SCENARIOS)
+    assert_one_cassette_each(CASSETTE_FILES, KIT | set(REALTIMEKIT_SCENARIOS))
+
+
+def _json_on_a_route(exchange: Exchange) -> list[str]:
+    """Every answer of the API host is JSON, on a route of the document."""
+    assert isinstance(exchange.response.body, JsonBody), f"{exchange.where}: not JSON"
+    assert template_for(exchange.url.path) is not None, exchange.url.path
+    return []
+
+
+def _storage(exchange: Exchange) -> None:
+    """The storage host is the only other one, and never sees the API token."""
+    assert exchange.url.netloc == "realtimekit-storage.example", exchange.url.netloc
+    assert "authorization" not in {k.lower() for k in exchange.request.headers}
 
 
 @pytest.mark.parametrize("path", CASSETTE_FILES, ids=lambda p: p.stem)
 def test_cassette_follows_the_document(path: Path) -> None:
-    cassette = load_cassette(path)
-    assert cassette.meta["provider"] == "realtimekit"
-    assert cassette.meta["scenario"] == path.stem
-    assert "no vendor account was used" in cassette.meta["source"]
-    problems: list[str] = []
-    for index, interaction in enumerate(cassette.interactions):
-        request, response = interaction.request, interaction.response
-        url = urlsplit(request.url)
-        assert url.scheme == "https"
-        if url.netloc != "api.cloudflare.com":
-            assert url.netloc == "realtimekit-storage.example", url.netloc
-            assert "authorization" not in {k.lower() for k in request.headers}
-            continue
-        assert isinstance(response.body, JsonBody), f"interaction #{index}: not JSON"
-        assert template_for(url.path) is not None, url.path
-        problems += [
-            f"interaction #{index}: {e}"
-            for e in response_errors(request.method, url.path, response.status, response.body.value)
-        ]
+    cassette = load_vendor_cassette(path, provider="realtimekit")
+    problems = cassette_problems(
+        cassette, DOCUMENT, host="api.cloudflare.com", check=_json_on_a_route, elsewhere=_storage
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -116,35 +121,29 @@ def test_every_emulator_answer_follows_the_document() -> None:
     harness = RealtimeKitEmulator()
 
     async def crawl() -> list[str]:
-        problems: list[str] = []
-        transport = harness.transport()
-        async with httpx.AsyncClient(
-            transport=transport, base_url="https://api.cloudflare.com"
-        ) as c:
+        checked = CheckedClient(
+            harness.transport(), DOCUMENT, base_url="https://api.cloudflare.com"
+        )
+        async with checked as c:
             count = 0
             for method, path, params in _crawl_requests(harness):
-                answer = await c.request(method, APP + path, params=params, headers=TOKEN)
-                problems += response_errors(method, APP + path, answer.status_code, answer.json())
+                await c.request(method, APP + path, params=params, headers=TOKEN)
                 count += 1
             # the gateway's envelope: auth, routes, the global block
             for headers in ({}, {"authorization": "Bearer wrong"}, {"authorization": "Basic x"}):
                 answer = await c.get(APP + "/sessions", headers=headers)
                 assert answer.status_code in (400, 401)
-                problems += response_errors(
-                    "GET", APP + "/sessions", answer.status_code, answer.json()
-                )
             other = "/client/v4/accounts/0000/realtime/kit/x/sessions"
             for path in (other, APP + "/nothing-here"):
                 answer = await c.get(path, headers=TOKEN)
                 assert answer.status_code == 404
-                problems += response_errors("GET", path, 404, answer.json())
             harness.global_block_next = 1
             answer = await c.get(APP + "/sessions", headers=TOKEN)
             assert answer.status_code == 429
             assert answer.headers["retry-after"] == "300"
-            problems += response_errors("GET", APP + "/sessions", 429, answer.json())
             assert count > 300
-        return problems
+        assert len(checked.answered) == count + 6
+        return checked.problems
 
     import asyncio
 

@@ -18,45 +18,17 @@ from convoport.adapters.syllable.emulator import (
     Totals,
 )
 from convoport.sandbox import Faults, HarnessSettings, SandboxClock
-from tests.adapters.syllable.openapi import binary_allowed, response_errors
+from tests.adapters.syllable.openapi import DOCUMENT
+from tests.support.checked import CheckedClient
 
 KEY = {"Syllable-API-Key": SANDBOX_KEY}
 BASE = "https://api.syllable.cloud"
 
 
-class Checked:
-    """An httpx client on the emulator that validates every answer against the document."""
-
-    def __init__(self, harness: SyllableEmulator) -> None:
-        self.problems: list[str] = []
-        self.seen: set[tuple[str, int]] = set()
-        self.client = httpx.AsyncClient(
-            transport=harness.transport(),
-            base_url=BASE,
-            headers=KEY,
-            event_hooks={"response": [self._check]},
-        )
-
-    async def _check(self, response: httpx.Response) -> None:
-        await response.aread()
-        request = response.request
-        path = request.url.path
-        self.seen.add((path.split("/")[4] if path.count("/") > 4 else path, response.status_code))
-        ctype = response.headers.get("content-type", "")
-        if ctype.startswith("application/json"):
-            self.problems += response_errors(
-                request.method, path, response.status_code, response.json()
-            )
-        else:
-            assert binary_allowed(request.method, path, response.status_code, ctype), (
-                f"{request.method} {path} {response.status_code}: {ctype}"
-            )
-
-    async def __aenter__(self) -> httpx.AsyncClient:
-        return self.client
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self.client.aclose()
+def checked(harness: SyllableEmulator, *, strict: bool = True) -> CheckedClient:
+    """A client on the emulator with the sandbox key; every answer is checked against the
+    document, and (``strict``) leaving the block fails on any problem."""
+    return CheckedClient(harness.transport(), DOCUMENT, base_url=BASE, headers=KEY, strict=strict)
 
 
 def test_seeded_data_has_the_mix_the_issue_asks_for() -> None:
@@ -106,12 +78,12 @@ def test_ten_thousand_sessions_seed() -> None:
 @pytest.mark.anyio
 async def test_every_answer_follows_the_document() -> None:
     harness = SyllableEmulator()
-    checked = Checked(harness)
+    answers = checked(harness, strict=False)
     ended = next(s for s in harness.listed() if s.voice and s.ended and s.recordings)
     running = next(s for s in harness.listed() if not s.ended)
     chat = next(s for s in harness.listed() if not s.voice and s.ended)
     labelled = next(s for s in harness.listed() if s.labels)
-    async with checked as http:
+    async with answers as http:
         assert (await http.get("/api/v1/sessions/")).status_code == 200
         assert (
             await http.get("/api/v1/sessions/", params={"page": 2, "limit": 7})
@@ -155,7 +127,7 @@ async def test_every_answer_follows_the_document() -> None:
         assert legacy.status_code == 400
         unauthorized = await http.get("/api/v1/sessions/", headers={"Syllable-API-Key": "wrong"})
         assert unauthorized.status_code == 401
-    assert not checked.problems, "\n".join(checked.problems)
+    assert not answers.problems, "\n".join(answers.problems)
     unknown = await harness.transport().handle_async_request(
         httpx.Request("GET", f"{BASE}/api/v1/nothing", headers=KEY)
     )
@@ -167,7 +139,7 @@ async def test_every_answer_follows_the_document() -> None:
 @pytest.mark.anyio
 async def test_error_envelopes_in_their_documented_variants() -> None:
     harness = SyllableEmulator()
-    async with Checked(harness) as http:
+    async with checked(harness) as http:
         invalid = (await http.get("/api/v1/sessions/", params={"page": -1, "limit": "x"})).json()
         assert [d["loc"] for d in invalid["detail"]] == [["query", "page"], ["query", "limit"]]
         assert {"msg", "type", "input"} <= set(invalid["detail"][0])
@@ -194,7 +166,7 @@ async def test_error_envelopes_in_their_documented_variants() -> None:
 async def test_zero_based_pages_and_the_end_rule() -> None:
     harness = SyllableEmulator()
     listed = harness.listed()
-    async with Checked(harness) as http:
+    async with checked(harness) as http:
         first = (await http.get("/api/v1/sessions/", params={"page": 0, "limit": 10})).json()
         second = (await http.get("/api/v1/sessions/", params={"page": 1, "limit": 10})).json()
         past = (await http.get("/api/v1/sessions/", params={"page": 99, "limit": 10})).json()
@@ -209,7 +181,7 @@ async def test_zero_based_pages_and_the_end_rule() -> None:
     totals: Totals
     for totals in ("null", "absent"):
         harness.totals = totals
-        async with Checked(harness) as http:
+        async with checked(harness) as http:
             body = (await http.get("/api/v1/sessions/", params={"limit": 10})).json()
         if totals == "null":
             assert body["total_pages"] is None
@@ -230,7 +202,7 @@ async def test_search_semantics_of_the_reference() -> None:
     harness = SyllableEmulator()
     every = harness.listed(include_test=True)
     default = harness.listed()
-    async with Checked(harness) as http:
+    async with checked(harness) as http:
         # string fields filter exactly; a + in a phone number must arrive as %2B
         phone = str(default[3].wire["source"])
         assert await _ids(http, [("search_fields", "source"), ("search_field_values", phone)]) == [
@@ -288,7 +260,7 @@ async def test_recording_tokens_expire() -> None:
     clock = SandboxClock(start=SyllableEmulator().session("801").timestamp, step=timedelta(0))
     harness = SyllableEmulator(clock=clock)
     seeded = next(s for s in harness.listed() if s.recordings)
-    async with Checked(harness) as http:
+    async with checked(harness) as http:
         url = (await http.post(f"/api/v1/sessions/recording/{seeded.id}")).json()["recordings"][0]
         assert url.startswith(f"{BASE}/api/v1/sessions/recording/stream?token=")
         ranged = await http.get(url, headers={"range": "bytes=100-"})
@@ -311,7 +283,7 @@ async def test_recording_tokens_expire() -> None:
 async def test_settling_transcript_completes_on_the_third_read() -> None:
     harness = SyllableEmulator()
     seeded = next(s for s in harness.listed() if s.settling)
-    async with Checked(harness) as http:
+    async with checked(harness) as http:
         reads = [
             (await http.get(f"/api/v1/sessions/transcript/{seeded.id}")).json() for _ in range(3)
         ]
@@ -323,12 +295,12 @@ async def test_settling_transcript_completes_on_the_third_read() -> None:
 async def test_faults_answer_in_syllable_bodies() -> None:
     faults = Faults(error_rate=1.0, seed=1)
     harness = SyllableEmulator(faults=faults)
-    async with Checked(harness) as http:
+    async with checked(harness) as http:
         answer = await http.get("/api/v1/sessions/")
     assert answer.status_code == 503
     assert answer.json() == {"detail": "Internal Server Error"}
     limited = SyllableEmulator(settings=HarnessSettings(rate_limit=1.0, retry_after=2))
-    async with Checked(limited) as http:
+    async with checked(limited) as http:
         answer = await http.get("/api/v1/sessions/801")
     assert answer.status_code == 429
     assert answer.headers["retry-after"] == "2"
