@@ -85,8 +85,16 @@ from convoport.model import (
 )
 from convoport.pagination import Cursor, Page
 
-from .media import CHUNK_SIZE, MediaStore, MediaWriter, media_error, media_path, session_dir
-from .store import Catalog, RecordingRow
+from .media import (
+    CHUNK_SIZE,
+    MediaStore,
+    MediaWriter,
+    check_relative,
+    media_error,
+    media_path,
+    session_dir,
+)
+from .store import Catalog, RecordingRow, SessionCursor
 
 #: Bytes a recording is written to the media store in (gathered from the source's chunks).
 WRITE_BLOCK = 1 << 20
@@ -183,6 +191,14 @@ class LocalRecordingStream(RecordingStream):
             return bytes(self._fh.read(chunk_size))
         except Exception as exc:
             raise media_error("read", self._media.display(self._row.path), exc) from exc
+
+
+def _session_cursor(cursor: Cursor | None) -> SessionCursor | None:
+    """The catalog's keyset cursor from a page's ``next`` (None: the first page)."""
+    if cursor is None:
+        return None
+    part, created, ref = cursor
+    return (str(part), None if created is None else str(created), str(ref))
 
 
 class LocalAdapter(ArchiveAdapter):
@@ -355,10 +371,9 @@ class LocalAdapter(ArchiveAdapter):
     async def _list_sessions_page(
         self, query: SessionQuery, cursor: Cursor | None, page_size: int
     ) -> Page[Session]:
-        offset = int(cursor or 0)
-        rows = await self._db(lambda c: c.list_sessions(query, offset, page_size + 1))
-        more = len(rows) > page_size
-        return Page(items=rows[:page_size], next=offset + page_size if more else None)
+        after = _session_cursor(cursor)
+        rows, nxt = await self._db(lambda c: c.list_sessions(query, after, page_size))
+        return Page(items=rows, next=nxt)
 
     async def _get_session(self, session_id: str) -> Session:
         session = await self._db(lambda c: c.get_session(session_id))
@@ -573,6 +588,12 @@ class LocalAdapter(ArchiveAdapter):
                     media.remove(path)
 
         await self._fs(clean)
+
+    async def _remove_orphan(self, path: str) -> None:
+        def remove(media: MediaStore) -> None:
+            media.remove(check_relative(path))
+
+        await self._fs(remove)
 
     async def _add_transcript(self, source: SessionRef, transcript: Transcript) -> None:
         ref = str(source)

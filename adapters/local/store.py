@@ -46,6 +46,7 @@ from convoport.model import (
     Session,
     SessionQuery,
     SessionRef,
+    SessionStatus,
     Summary,
     Transcript,
 )
@@ -414,10 +415,18 @@ class Catalog:
     # -- reads ----------------------------------------------------------------------------
 
     @_guarded("list sessions")
-    def list_sessions(self, query: SessionQuery, offset: int, limit: int) -> list[Session]:
-        """One page of sessions matching ``query`` in ``query.order``: newest first (by
-        ``created_at``, then ref descending; sessions without a time last) unless ``oldest``
-        is asked for (the exact reverse)."""
+    def list_sessions(
+        self, query: SessionQuery, after: SessionCursor | None, limit: int
+    ) -> tuple[list[Session], SessionCursor | None]:
+        """One page of sessions matching ``query`` in ``query.order`` and the cursor of the
+        next page (None: this was the last): newest first (by ``created_at``, then ref
+        descending; sessions without a time last) unless ``oldest`` is asked for (the exact
+        reverse).
+
+        Keyset paging: the cursor is where the page ended (``(part, created_at, ref)``), so
+        each page is one range read of an index (``sessions_created`` for the sessions with a
+        time, the ``ref`` index for the others: the listing runs through one part, then the
+        other), never an ``OFFSET`` that re-reads every row before it."""
         where: list[str] = []
         params: list[Any] = []
         if query.created_after is not None:
@@ -433,7 +442,7 @@ class Catalog:
             params += [iso(start), iso(start + timedelta(days=1))]
         if query.statuses is not None:
             if not query.statuses:
-                return []
+                return [], None
             statuses = sorted(s.value for s in query.statuses)
             where.append(f"status IN ({', '.join('?' for _ in statuses)})")
             params += statuses
@@ -447,20 +456,59 @@ class Catalog:
             pattern = "%" + _escape_like(query.search) + "%"
             where.append("(title LIKE ? ESCAPE '\\' OR id LIKE ? ESCAPE '\\')")
             params += [pattern, pattern]
-        sql = "SELECT ref, neutral FROM sessions"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        if query.order is ListOrder.OLDEST:
-            sql += " ORDER BY created_at IS NOT NULL, created_at, ref LIMIT ? OFFSET ?"
-        else:
-            sql += " ORDER BY created_at IS NULL, created_at DESC, ref DESC LIMIT ? OFFSET ?"
-        params += [limit, offset]
-        return [self._decode(n, Session, r) for r, n in self.conn.execute(sql, params)]
+        newest = query.order is not ListOrder.OLDEST
+        parts = ("dated", "undated") if newest else ("undated", "dated")
+        first = 0 if after is None else parts.index(after[0])
+        sessions: list[Session] = []
+        keys: list[SessionCursor] = []
+        for index in range(first, len(parts)):
+            part = parts[index]
+            clauses = list(where)
+            values = list(params)
+            clauses.append("created_at IS NOT NULL" if part == "dated" else "created_at IS NULL")
+            if after is not None and index == first:
+                _, created, ref = after
+                op = "<" if newest else ">"
+                if part == "dated":  # a row value: one range of the (created_at, ref) index
+                    clauses.append(f"(created_at, ref) {op} (?, ?)")
+                    values += [created, ref]
+                else:
+                    clauses.append(f"ref {op} ?")
+                    values.append(ref)
+            direction = "DESC" if newest else "ASC"
+            order = (
+                f"created_at {direction}, ref {direction}"
+                if part == "dated"
+                else (f"ref {direction}")
+            )
+            want = limit + 1 - len(sessions)
+            sql = (
+                "SELECT ref, created_at, neutral FROM sessions WHERE "
+                + " AND ".join(clauses)
+                + f" ORDER BY {order} LIMIT ?"
+            )
+            rows = self.conn.execute(sql, [*values, want]).fetchall()
+            for ref, created, neutral in rows:
+                sessions.append(self._session(neutral, ref))
+                keys.append((part, created, ref))
+            if len(sessions) > limit:
+                break
+        if len(sessions) <= limit:
+            return sessions, None
+        return sessions[:limit], keys[limit - 1]
+
+    def _session(self, text: str, where: str) -> Session:
+        """A session row: read directly (json + the model's own constructor), falling back
+        to the converter (and its error) for anything it does not expect."""
+        try:
+            return session_from_neutral(json.loads(text))
+        except Exception:
+            return self._decode(text, Session, where)
 
     @_guarded("read a session")
     def get_session(self, ref: str) -> Session | None:
         row = self.conn.execute("SELECT neutral FROM sessions WHERE ref = ?", (ref,)).fetchone()
-        return None if row is None else self._decode(row[0], Session, ref)
+        return None if row is None else self._session(row[0], ref)
 
     @_guarded("read a session's raw payload")
     def raw_payload(self, ref: str) -> JSONDict | None:
@@ -777,6 +825,35 @@ def _may_write(db: Path) -> bool:
     """Whether this process may write the catalog and create files beside it (SQLite's
     journal, WAL and WAL index): read-only media and another user's files say no."""
     return os.access(db, os.W_OK) and os.access(db.parent, os.W_OK | os.X_OK)
+
+
+#: Where a page of the session listing ended: (part, created_at text or None, ref).
+SessionCursor = tuple[str, str | None, str]
+
+_SESSION_FIELDS = frozenset(f.name for f in attrs.fields(Session))
+_SESSION_TIMES = ("created_at", "started_at", "ended_at")
+
+
+def session_from_neutral(data: Any) -> Session:
+    """A ``Session`` from its neutral JSON (as ``to_json`` wrote it), without the converter:
+    the fields go to the model's constructor (its converters and validators still run), the
+    status becomes a ``SessionStatus`` and times aware datetimes. Anything unexpected
+    raises; the caller then decodes through the converter, which explains the problem."""
+    if not isinstance(data, dict) or not _SESSION_FIELDS.issuperset(data):
+        raise TypeError("not a neutral session")
+    fields = dict(data)
+    fields["status"] = SessionStatus(fields["status"])
+    for name in _SESSION_TIMES:
+        value = fields.get(name)
+        if value is not None:
+            parsed = datetime.fromisoformat(value)
+            if parsed.tzinfo is None:
+                raise ValueError(f"timestamp without a timezone: {value!r}")
+            fields[name] = parsed
+    for name in ("provider", "id"):
+        if not isinstance(fields.get(name), str):
+            raise TypeError(f"{name} is not a string")
+    return Session(**fields)
 
 
 def _ledger(row: tuple[Any, ...]) -> LedgerEntry:

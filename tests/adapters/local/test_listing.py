@@ -134,7 +134,8 @@ async def test_pagination_across_pages(
 async def test_exact_pages_end_without_an_empty_fetch(adapter: LocalAdapter) -> None:
     await _fill(adapter, 6)
     first = await adapter._list_sessions_page(SessionQuery(), None, 3)
-    assert first.next == 3
+    assert first.next is not None  # a keyset cursor: where the page ended
+    assert len(first.items) == 3
     second = await adapter._list_sessions_page(SessionQuery(), first.next, 3)
     assert len(second.items) == 3
     assert second.next is None
