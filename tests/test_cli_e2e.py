@@ -4,29 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import webvtt
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
 from convoport.cli import cli
 from convoport.sandbox import make_wav, tone_pcm
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def as_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.support.cli import as_json, invoke
+from tests.support.emulate import emulate
 
 
 @pytest.fixture(scope="module")
@@ -160,13 +149,6 @@ def test_errors_are_one_line_with_meaningful_exit_codes(
     assert text.lower() in lines[0].lower()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @pytest.mark.parametrize(
     ("provider", "method", "path", "headers"),
     [
@@ -178,35 +160,18 @@ def _free_port() -> int:
 def test_emulate_serves_over_a_real_socket(
     provider: str, method: str, path: str, headers: dict[str, str]
 ) -> None:
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convoport", "emulate", provider, "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                response = httpx.request(
-                    method,
-                    f"http://127.0.0.1:{port}{path}",
-                    headers=headers,
-                    timeout=2,
-                    json={"filename": "x.wav"} if method == "POST" else None,
-                )
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+    with emulate(provider) as base:
+        response = httpx.request(
+            method,
+            f"{base}{path}",
+            headers=headers,
+            timeout=5,
+            json={"filename": "x.wav"} if method == "POST" else None,
+        )
         assert response.status_code in (200, 201), response.text
         assert response.json()
-        denied = httpx.request(method, f"http://127.0.0.1:{port}{path}", timeout=5)
+        denied = httpx.request(method, f"{base}{path}", timeout=5)
         assert denied.status_code == 401
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def test_live_illocution_into_an_archive(wav_file: Path, tmp_path: Path) -> None:

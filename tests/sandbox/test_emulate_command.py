@@ -2,57 +2,18 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from convoport.cli import cli
+from tests.support.emulate import emulate
 
 KEY = {"x-gladia-key": "sandbox-key"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def emulate(*options: str) -> Iterator[str]:
-    """``convoport emulate gladia OPTIONS`` in a subprocess; yields its base URL once up."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "convoport", "emulate", "gladia", "--port", str(port), *options],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 def test_sessions_and_seed() -> None:
-    with emulate("--sessions", "7", "--seed", "3") as base:
+    with emulate("gladia", "--sessions", "7", "--seed", "3") as base:
         listed = httpx.get(f"{base}/v2/live?limit=100", headers=KEY, timeout=10).json()
     assert len(listed["items"]) == 7
     assert listed["next"] is None
@@ -63,7 +24,7 @@ def test_sessions_and_seed() -> None:
 
 
 def test_rate_limit_answers_429_with_retry_after() -> None:
-    with emulate("--rate-limit", "1.0", "--retry-after", "2") as base:
+    with emulate("gladia", "--rate-limit", "1.0", "--retry-after", "2") as base:
         answer = httpx.get(f"{base}/v2/live", headers=KEY, timeout=10)
     assert answer.status_code == 429
     assert answer.headers["retry-after"] == "2"
@@ -71,9 +32,9 @@ def test_rate_limit_answers_429_with_retry_after() -> None:
 
 
 def test_drop_rate_closes_the_connection_and_errors_are_gladia_bodies() -> None:
-    with emulate("--drop-rate", "1.0") as base, pytest.raises(httpx.RemoteProtocolError):
+    with emulate("gladia", "--drop-rate", "1.0") as base, pytest.raises(httpx.RemoteProtocolError):
         httpx.get(f"{base}/v2/live", headers=KEY, timeout=10)
-    with emulate("--error-rate", "1", "--latency", "5") as base:
+    with emulate("gladia", "--error-rate", "1", "--latency", "5") as base:
         answer = httpx.get(f"{base}/v2/live", headers=KEY, timeout=10)
     assert answer.status_code == 503
     assert answer.json()["message"] == "Internal server error"

@@ -6,26 +6,15 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 import webvtt
-from click.testing import CliRunner, Result
 
 import convoport
 from convoport.adapters.realtimekit.emulator import RealtimeKitEmulator
-from convoport.cli import cli
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def as_json(result: Result) -> Any:
-    assert result.exit_code == 0, result.output
-    return json.loads(result.stdout)
+from tests.support.cli import as_json, invoke
 
 
 @pytest.fixture(scope="module")

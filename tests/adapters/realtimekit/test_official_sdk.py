@@ -5,12 +5,7 @@ itself only constructs models leniently), and the values it reads are the emulat
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -22,6 +17,7 @@ from convoport.adapters.realtimekit.emulator import (
     SANDBOX_TOKEN,
     RealtimeKitEmulator,
 )
+from tests.support.emulate import emulate
 
 cloudflare = pytest.importorskip("cloudflare", reason="the cloudflare SDK is in the dev extra")
 from cloudflare import Cloudflare  # noqa: E402
@@ -31,34 +27,12 @@ SEED = 4
 SESSIONS = 40
 
 
-@contextmanager
-def emulate() -> Iterator[str]:
-    """``convoport emulate realtimekit`` in a subprocess; yields the SDK's base URL."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
-    command = [sys.executable, "-m", "convoport", "emulate", "realtimekit", "--port", str(port)]
-    command += ["--seed", str(SEED), "--sessions", str(SESSIONS)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/client/v4"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def sdk() -> Iterator[Cloudflare]:
-    with emulate() as base, Cloudflare(api_token=SANDBOX_TOKEN, base_url=base) as client:
+    with (
+        emulate("realtimekit", "--seed", str(SEED), "--sessions", str(SESSIONS)) as base,
+        Cloudflare(api_token=SANDBOX_TOKEN, base_url=f"{base}/client/v4") as client,
+    ):
         yield client
 
 

@@ -9,17 +9,13 @@ strongest check that the emulator speaks Syllable's wire format.
 from __future__ import annotations
 
 import hashlib
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC
 
 import pytest
 
 from convoport.adapters.syllable.emulator import SANDBOX_KEY, SyllableEmulator
+from tests.support.emulate import emulate
 
 syllable_sdk = pytest.importorskip("syllable_sdk", reason="syllable-sdk is in the dev extra")
 from syllable_sdk import SyllableSDK, models  # noqa: E402
@@ -28,53 +24,9 @@ SEED = "5"
 SESSIONS = "40"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@contextmanager
-def emulate() -> Iterator[str]:
-    """``convoport emulate syllable`` in a subprocess; yields its base URL once it listens."""
-    port = _free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "convoport",
-            "emulate",
-            "syllable",
-            "--port",
-            str(port),
-            "--seed",
-            SEED,
-            "--sessions",
-            SESSIONS,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-
-
 @pytest.fixture(scope="module")
 def sdk() -> Iterator[SyllableSDK]:
-    with emulate() as base:
+    with emulate("syllable", "--seed", SEED, "--sessions", SESSIONS) as base:
         yield SyllableSDK(api_key_header=SANDBOX_KEY, server_url=base, timeout_ms=20_000)
 
 
