@@ -46,7 +46,7 @@ import attrs
 
 from convoport.adapter import Adapter
 from convoport.capabilities import Capability
-from convoport.errors import ConfigError
+from convoport.errors import ConfigError, UnsupportedOperation
 from convoport.media import MediaInput, MediaSource
 from convoport.model import (
     ChatMessage,
@@ -215,6 +215,12 @@ class ArchiveAdapter(Adapter, abc.ABC):
     async def verify(self) -> VerifyReport:
         """Re-hashes every media file (streamed), checks the catalog against the media and
         the ledger against the catalog. Nothing is changed."""
+
+    async def _remove_orphan(self, path: str) -> None:
+        """Removes one media file that no recording names (``verify``'s orphans: what a run
+        interrupted between storing media and committing it leaves behind); ``migrate
+        --repair`` calls it. An archive that cannot remove files: ``UnsupportedOperation``."""
+        raise UnsupportedOperation("remove orphan media", self.name)
 
     # -- the sink primitives --------------------------------------------------------------
 

@@ -74,6 +74,12 @@ def _string_map(value: Mapping[str, Any] | None) -> dict[str, str] | None:
     return None if value is None else {str(k): str(v) for k, v in value.items()}
 
 
+def _non_empty_id(value: Any) -> None:
+    """A session id is a non-empty string (it names the session in refs, paths, archives)."""
+    if not isinstance(value, str) or not value:
+        raise ValueError(f"a session id must be a non-empty string, got {value!r}")
+
+
 def _non_negative(_: Any, attribute: attrs.Attribute[Any], value: float | int | None) -> None:
     if value is not None and value < 0:
         raise ValueError(f"{attribute.name} must be >= 0, got {value!r}")
@@ -153,7 +159,7 @@ class Session:
     """
 
     provider: str
-    id: str
+    id: str = attrs.field(validator=lambda _, __, v: _non_empty_id(v))
     status: SessionStatus
     provider_status: str | None = None
     created_at: datetime | None = attrs.field(default=None, converter=_utc)

@@ -91,6 +91,24 @@ def test_repair_refetches_exactly_what_verify_found_wrong(tmp_path: Path) -> Non
     assert len(changed) == 1  # only the corrupt one was rewritten (the missing one is new)
 
 
+def test_repair_removes_orphan_media(tmp_path: Path) -> None:
+    archive = tmp_path / "a"
+    target = f"local:{archive}"
+    assert _cli("migrate", "gladia", target, "--sandbox").exit_code == 0
+    stray = archive / "media" / "gladia" / "zz" / "stray.wav"
+    stray.parent.mkdir(parents=True, exist_ok=True)
+    stray.write_bytes(b"left by an interrupted run")
+    found = json.loads(_cli("--json", "verify", target).output)
+    assert [o.split(": ")[0] for o in found["orphans"]] == ["gladia/zz/stray.wav"]
+    repaired = json.loads(
+        _cli("--json", "migrate", "gladia", target, "--sandbox", "--repair").output
+    )
+    assert repaired["orphans_removed"] == 1
+    assert repaired["repaired"] == 0
+    assert not stray.exists()
+    assert json.loads(_cli("--json", "verify", target).output)["ok"] is True
+
+
 async def test_repair_needs_an_archive_destination(tmp_path: Path) -> None:
     from convoport import ConfigError
 
@@ -210,14 +228,18 @@ def test_an_interrupted_run_prints_its_partial_report(tmp_path: Path, as_json: b
     else:
         assert "(interrupted)" in out
         assert "copied" in out
-    rerun = subprocess.run(
+    verified = subprocess.run(
         [sys.executable, "-m", "convoport", "--json", "verify", f"local:{archive}"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
-    assert json.loads(rerun.stdout)["ok"] is True  # nothing half-written
+    found = json.loads(verified.stdout)
+    # Nothing half-written: what was committed is whole. At most the media of sessions being
+    # copied at the interrupt is left, as orphans (files no session names).
+    assert found["missing"] == found["corrupt"] == found["ledger_mismatches"] == []
+    assert len(found["orphans"]) <= 2  # --concurrency 2
 
 
 async def test_the_library_report_of_an_interrupted_run(tmp_path: Path) -> None:

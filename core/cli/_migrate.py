@@ -57,7 +57,8 @@ from convoport.cli._common import (
     "--repair",
     is_flag=True,
     help="Re-fetch from SOURCE exactly the sessions whose media 'convoport verify' finds "
-    "missing or corrupt in DESTINATION; leave everything else alone.",
+    "missing or corrupt in DESTINATION, remove the orphan media files it finds (left by an "
+    "interrupted run); leave everything else alone.",
 )
 @sandbox_option
 @json_option
@@ -189,6 +190,8 @@ def _print_report(state: State, report: MigrationReport) -> None:
     for reason, count in report.skipped_by_reason.items():
         table.add_row(f"skipped: {reason}", str(count))
     table.add_row("failed", str(report.failed))
+    if report.orphans_removed:
+        table.add_row("orphan media removed", str(report.orphans_removed))
     table.add_row("media" + (" planned" if report.dry_run else ""), _size(report))
     table.add_row("time", f"{report.seconds:.1f}s")
     state.out.print(table)
@@ -243,7 +246,8 @@ def verify_command(state: State, archive: str) -> None:
             problems_found = sum(len(v) for v in problems.values())
             state.out.print(
                 f"archive has {problems_found} problem(s): {checked}; 'convoport migrate "
-                "SOURCE ARCHIVE --repair' re-fetches missing or corrupt media",
+                "SOURCE ARCHIVE --repair' re-fetches missing or corrupt media and removes "
+                "orphan files",
                 markup=False,
             )
     if not report.ok:

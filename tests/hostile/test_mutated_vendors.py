@@ -46,7 +46,7 @@ from ._mutate import Mutation, Mutator, plans
 #: Seconds every configurable bound of the adapter under test is set to.
 BOUND = 1.0
 #: Seconds one operation may take before the test calls it a hang (far above BOUND).
-GUARD = 60.0
+GUARD = 20.0
 EXAMPLES = int(os.environ.get("CONVOPORT_HOSTILE_EXAMPLES", "12"))
 _SEED = os.environ.get("CONVOPORT_HOSTILE_SEED", "20240611")
 RANDOM = _SEED == "random"
