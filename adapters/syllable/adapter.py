@@ -157,7 +157,7 @@ class SyllableConfig:
             raise ConfigError(
                 "syllable needs an API key",
                 hint="set SYLLABLE_API_KEY (or the SDK's SYLLABLESDK_API_KEY_HEADER), "
-                "or pass api_key=...",
+                "or pass api_key=... to convoport.connect",
             )
         for name in (
             "transcript_wait",

@@ -161,9 +161,9 @@ def _artifacts(artifacts: list[str]) -> str:
 
 
 def _print_report(state: State, report: MigrationReport) -> None:
-    if report.dry_run:
+    planned = [o for o in report.outcomes if o.state == "planned"]
+    if report.dry_run and planned:
         table = Table(title=f"dry run: {report.source} -> {report.destination}")
-        planned = [o for o in report.outcomes if o.state == "planned"]
         width = max((len(str(o.ref)) for o in planned), default=7)
         table.add_column("session", no_wrap=True, min_width=width)
         table.add_column("would copy", overflow="ellipsis", no_wrap=True)

@@ -59,7 +59,14 @@ def sessions_list(
         return
     # An archive holds sessions of several providers: there a session is "provider:id".
     names = [s.id if s.provider == provider else str(s.ref) for s in sessions]
-    state.out.print(_sessions_table(f"{target}: {len(sessions)} sessions", names, sessions, state))
+    state.out.print(
+        _sessions_table(
+            f"{target}: {len(sessions)} session{'' if len(sessions) == 1 else 's'}",
+            names,
+            sessions,
+            state,
+        )
+    )
 
 
 def _sessions_table(title: str, names: list[str], sessions: list[Any], state: State) -> Table:
