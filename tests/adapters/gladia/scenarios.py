@@ -11,23 +11,18 @@ expected files from the cassettes.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import convoport.adapters.gladia
 from convoport import serde
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
-from convoport.contracts.cassette import Cassette, load_cassette
-from convoport.contracts.kit import replay_cassette
+from convoport.contracts.cassette import Cassette
 from convoport.contracts.scenarios import BY_NAME, Args, Scenario
 from convoport.live import IngestResult, LiveOptions
-from convoport.model import Session, SessionQuery, SessionStatus
+from convoport.model import Session, SessionStatus
+from tests.support.scenarios import VendorScenarios, by_name, query_of
 
-ADAPTER_DIR = Path(convoport.adapters.gladia.__file__).parent
-CASSETTES = ADAPTER_DIR / "cassettes"
-EXPECTED = ADAPTER_DIR / "expected"
 #: The placeholder key every cassette run connects with.
 TEST_KEY = "test-key"
 #: What the live scenarios add to the connect options: no real waits between polls or
@@ -35,19 +30,14 @@ TEST_KEY = "test-key"
 LIVE_OPTIONS = {"live_poll_interval": 0.01, "ws_backoff_base": 0.01}
 
 
-def _query(args: Args) -> SessionQuery:
-    raw = args.get("query")
-    return serde.structure(raw, SessionQuery) if raw else SessionQuery()
-
-
 async def _list(client: AsyncClient, args: Args) -> list[Session]:
     size = int(args.get("page_size", 2))
-    return [s async for s in client.list_sessions(_query(args), page_size=size)]
+    return [s async for s in client.list_sessions(query_of(args), page_size=size)]
 
 
 def _check_filters(result: list[Session], args: Args) -> None:
     assert result, "the filtered listing is empty"
-    query = _query(args)
+    query = query_of(args)
     assert all(query.matches(s) for s in result)
 
 
@@ -87,9 +77,8 @@ def _check_resumed(result: dict[str, Any], args: Args) -> None:
     assert utterances[-1].end >= duration - 1.0, "the transcript does not cover the audio"
 
 
-GLADIA_SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
+GLADIA_SCENARIOS: dict[str, Scenario] = by_name(
+    (
         Scenario(
             name="list_sessions_filters",
             capability=Capability.CATALOG_LIST,
@@ -123,28 +112,27 @@ GLADIA_SCENARIOS: dict[str, Scenario] = {
             connect_options=LIVE_OPTIONS,
         ),
     )
-}
-
-
-def scenario(name: str) -> Scenario:
-    """A kit scenario or one of Gladia's own."""
-    return GLADIA_SCENARIOS.get(name) or BY_NAME[name]
+)
+#: Gladia's scenarios, its cassettes and expected files, and how a replay connects.
+SCENARIOS = VendorScenarios(
+    provider="gladia",
+    package=convoport.adapters.gladia,
+    own=GLADIA_SCENARIOS,
+    connect_options={"api_key": TEST_KEY, **LIVE_OPTIONS},
+)
+CASSETTES = SCENARIOS.cassettes
+EXPECTED = SCENARIOS.expected_dir
+#: A kit scenario or one of Gladia's own.
+scenario = SCENARIOS.scenario
+#: The JSON of ``expected/<name>.json``.
+expected = SCENARIOS.expected
 
 
 def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any, Any]:
     """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result or
     error, replay transport)."""
-    replayed = replay_cassette(
-        "gladia",
-        scenario(name),
-        cassette or load_cassette(CASSETTES / f"{name}.json"),
-        connect_options={"api_key": TEST_KEY, **LIVE_OPTIONS},
-    )
+    replayed = SCENARIOS.replay(name, cassette)
     return replayed.outcome, replayed.raw, replayed.transport
-
-
-def expected(name: str) -> Any:
-    return json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))
 
 
 ALL_SCENARIOS: tuple[str, ...] = (
@@ -172,6 +160,7 @@ __all__ = [
     "EXPECTED",
     "GLADIA_SCENARIOS",
     "LIVE_OPTIONS",
+    "SCENARIOS",
     "TEST_KEY",
     "expected",
     "run_cassette",

@@ -18,8 +18,6 @@ links they hold are not expired when they are replayed::
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import convoport.adapters.realtimekit
@@ -34,15 +32,12 @@ from convoport.adapters.realtimekit.emulator import (
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
 from convoport.config import secret_values
-from convoport.contracts.cassette import Cassette, load_cassette
-from convoport.contracts.kit import replay_cassette
+from convoport.contracts.cassette import Cassette
 from convoport.contracts.scenarios import BY_NAME, Args, RequestLog, Scenario, section
 from convoport.errors import NotFound, RateLimited
 from convoport.model import Session, SessionStatus, Transcript
+from tests.support.scenarios import VendorScenarios, by_name
 
-ADAPTER_DIR = Path(convoport.adapters.realtimekit.__file__).parent
-CASSETTES = ADAPTER_DIR / "cassettes"
-EXPECTED = ADAPTER_DIR / "expected"
 #: The placeholder token and the sandbox ids every cassette run connects with.
 CONNECT = {"api_token": "test-token", "account_id": ACCOUNT_ID, "app_id": APP_ID}
 VENDOR = ("https", "api.cloudflare.com")
@@ -231,9 +226,8 @@ def _check_one_request(log: RequestLog, result: Any, args: Args) -> None:
     assert len(log.all) == 1, f"the block was retried: {len(log.all)} requests"
 
 
-REALTIMEKIT_SCENARIOS: dict[str, Scenario] = {
-    s.name: s
-    for s in (
+REALTIMEKIT_SCENARIOS: dict[str, Scenario] = by_name(
+    (
         Scenario(
             name="get_session_legacy_details",
             capability=Capability.CATALOG_GET,
@@ -311,28 +305,28 @@ REALTIMEKIT_SCENARIOS: dict[str, Scenario] = {
             description="Cloudflare's five-minute block is RateLimited at once, not retried",
         ),
     )
-}
-
-
-def scenario(name: str) -> Scenario:
-    """A kit scenario or one of RealtimeKit's own."""
-    return REALTIMEKIT_SCENARIOS.get(name) or BY_NAME[name]
+)
+#: RealtimeKit's scenarios, its cassettes and expected files, and how a replay connects.
+SCENARIOS = VendorScenarios(
+    provider="realtimekit",
+    package=convoport.adapters.realtimekit,
+    own=REALTIMEKIT_SCENARIOS,
+    connect_options=CONNECT,
+)
+CASSETTES = SCENARIOS.cassettes
+EXPECTED = SCENARIOS.expected_dir
+#: A kit scenario or one of RealtimeKit's own.
+scenario = SCENARIOS.scenario
+#: The JSON of ``expected/<name>.json``.
+expected = SCENARIOS.expected
 
 
 def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any]:
-    """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result)."""
-    replayed = replay_cassette(
-        "realtimekit",
-        scenario(name),
-        cassette or load_cassette(CASSETTES / f"{name}.json"),
-        connect_options=CONNECT,
-    )
+    """Replays ``cassettes/<name>.json`` through the kit (every recorded interaction used):
+    (JSON outcome, raw result)."""
+    replayed = SCENARIOS.replay(name, cassette)
     replayed.assert_all_used()
     return replayed.outcome, replayed.raw
-
-
-def expected(name: str) -> Any:
-    return json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))
 
 
 __all__ = [
@@ -340,6 +334,7 @@ __all__ = [
     "CONNECT",
     "EXPECTED",
     "REALTIMEKIT_SCENARIOS",
+    "SCENARIOS",
     "expected",
     "recording_harness",
     "run_cassette",

@@ -4,25 +4,21 @@
 ``scenarios`` attribute, so the kit runs them exactly like its own (a cassette in
 ``adapters/syllable/cassettes/<name>.json``, an expected outcome in
 ``adapters/syllable/expected/<name>.json``). :func:`run_cassette` replays one through the kit
-for closer looks (``test_scenarios.py``). The recorder loads them with
+for closer looks. The recorder loads them with
 ``--scenarios tests.adapters.syllable.scenarios:SCENARIO_LIST``.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import httpx
 
 import convoport.adapters.syllable
-from convoport import serde
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
-from convoport.contracts.cassette import Cassette, load_cassette
-from convoport.contracts.kit import replay_cassette
+from convoport.contracts.cassette import Cassette
 from convoport.contracts.scenarios import (
     BY_NAME,
     Args,
@@ -31,11 +27,9 @@ from convoport.contracts.scenarios import (
     scenario_context,
     section,
 )
-from convoport.model import Session, SessionQuery, Transcript
+from convoport.model import Session, Transcript
+from tests.support.scenarios import VendorScenarios, by_name, query_of
 
-ADAPTER_DIR = Path(convoport.adapters.syllable.__file__).parent
-CASSETTES = ADAPTER_DIR / "cassettes"
-EXPECTED = ADAPTER_DIR / "expected"
 #: The placeholder key every cassette run connects with.
 TEST_KEY = "test-key"
 #: No real waits between transcript reads, and every finished voice session is waited for.
@@ -46,15 +40,10 @@ POLL_OPTIONS = {
 }
 
 
-def _query(args: Args) -> SessionQuery:
-    raw = args.get("query")
-    return serde.structure(raw, SessionQuery) if raw else SessionQuery()
-
-
 async def _list(client: AsyncClient, args: Args) -> list[Session]:
     section("listing")
     size = int(args.get("page_size", 25))
-    return [s async for s in client.list_sessions(_query(args), page_size=size)]
+    return [s async for s in client.list_sessions(query_of(args), page_size=size)]
 
 
 def _list_requests(log: RequestLog) -> list[Any]:
@@ -66,7 +55,7 @@ def _pairs(request: Any) -> list[tuple[str, str]]:
 
 
 def _phone(args: Args) -> str:
-    terms = dict(term.split("=", 1) for term in (_query(args).search or "").split("&"))
+    terms = dict(term.split("=", 1) for term in (query_of(args).search or "").split("&"))
     return terms["source"]
 
 
@@ -257,28 +246,27 @@ SCENARIO_LIST: list[Scenario] = [
         description="latency categories/units and a timeline kind the SDK's enums do not know",
     ),
 ]
-SYLLABLE_SCENARIOS: dict[str, Scenario] = {s.name: s for s in SCENARIO_LIST}
-
-
-def scenario(name: str) -> Scenario:
-    """A kit scenario or one of Syllable's own."""
-    return SYLLABLE_SCENARIOS.get(name) or BY_NAME[name]
+SYLLABLE_SCENARIOS: dict[str, Scenario] = by_name(SCENARIO_LIST)
+#: Syllable's scenarios, its cassettes and expected files, and how a replay connects.
+SCENARIOS = VendorScenarios(
+    provider="syllable",
+    package=convoport.adapters.syllable,
+    own=SYLLABLE_SCENARIOS,
+    connect_options={"api_key": TEST_KEY},
+)
+CASSETTES = SCENARIOS.cassettes
+EXPECTED = SCENARIOS.expected_dir
+#: A kit scenario or one of Syllable's own.
+scenario = SCENARIOS.scenario
+#: The JSON of ``expected/<name>.json``.
+expected = SCENARIOS.expected
 
 
 def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any, Any]:
     """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result or
     error, replay transport)."""
-    replayed = replay_cassette(
-        "syllable",
-        scenario(name),
-        cassette or load_cassette(CASSETTES / f"{name}.json"),
-        connect_options={"api_key": TEST_KEY},
-    )
+    replayed = SCENARIOS.replay(name, cassette)
     return replayed.outcome, replayed.raw, replayed.transport
-
-
-def expected(name: str) -> Any:
-    return json.loads((EXPECTED / f"{name}.json").read_text(encoding="utf-8"))
 
 
 #: Every scenario that applies to Syllable (the kit's that its capabilities reach, and its own).
@@ -305,6 +293,7 @@ __all__ = [
     "CASSETTES",
     "EXPECTED",
     "POLL_OPTIONS",
+    "SCENARIOS",
     "SCENARIO_LIST",
     "SYLLABLE_SCENARIOS",
     "TEST_KEY",
