@@ -8,12 +8,11 @@ through ``convoport.AsyncClient`` (over ``httpx.MockTransport``), nothing else m
 from __future__ import annotations
 
 import asyncio
-import copy
 import json
 from typing import Any
 
 import httpx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import convoport
@@ -22,68 +21,16 @@ from convoport.errors import MalformedResponse, NotFound
 from convoport.live import LIVE_EVENT_TYPES
 from convoport.model import Recording, Session, Summary, Transcript
 from tests.adapters.gladia.payloads import JOB_ID, done_job, page, queued_job
+from tests.support.fuzz import json_values
+from tests.support.fuzz import mutated as mutate
 
-Path = tuple[Any, ...]
-
-JSON_VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**6), max_value=10**6),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=8),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-)
+JSON_VALUES = json_values(int_bound=10**6, text_size=8)
 UNKNOWN_WORDS = st.sampled_from(["archived", "DONE", "", "live", "processing ", "2026-13-45T99"])
 
 
-def _paths(value: Any, prefix: Path = ()) -> list[Path]:
-    out: list[Path] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.append((*prefix, key))
-            out.extend(_paths(item, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out.append((*prefix, index))
-            out.extend(_paths(item, (*prefix, index)))
-    return out
-
-
-def _apply(doc: Any, path: Path, action: str, value: Any) -> None:
-    parent = doc
-    for part in path[:-1]:
-        parent = parent[part]
-    last = path[-1]
-    if action == "delete":
-        if isinstance(parent, dict):
-            parent.pop(last, None)
-        else:
-            parent.pop(last)
-    else:
-        parent[last] = value
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: Any) -> Any:
-    doc = copy.deepcopy(base)
-    for _ in range(draw(st.integers(min_value=1, max_value=4))):
-        paths = _paths(doc)
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        action = draw(st.sampled_from(["delete", "null", "type", "word"]))
-        value = {
-            "delete": None,
-            "null": None,
-            "type": draw(JSON_VALUES),
-            "word": draw(UNKNOWN_WORDS),
-        }[action]
-        try:
-            _apply(doc, path, action, value)
-        except (IndexError, KeyError, TypeError):
-            continue
-    return doc
+def mutated(base: Any) -> st.SearchStrategy[Any]:
+    """``base`` with 1 to 4 mutations (a key removed, null, another type, an unknown word)."""
+    return mutate(base, values=JSON_VALUES, words=UNKNOWN_WORDS, max_mutations=4)
 
 
 BASES = [done_job(), queued_job()]
@@ -199,6 +146,8 @@ async def _list_through_client(doc: Any) -> None:
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(*(mutated(b) for b in BASES)))
+# once found by this test (an id "" escaped as InvalidRequest); kept when the mutator moved
+@example({**queued_job(), "id": ""})
 def test_mutated_jobs_through_the_client(doc: Any) -> None:
     asyncio.run(_through_client(doc))
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 from typing import Any
 
@@ -23,17 +22,10 @@ from tests.adapters.realtimekit.test_translate import (
     recording_payload,
     session_payload,
 )
+from tests.support.fuzz import json_values
+from tests.support.fuzz import mutated as mutate
 
-Path = tuple[Any, ...]
-JSON_VALUES = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**15), max_value=10**15),
-    st.floats(allow_nan=True, allow_infinity=True),
-    st.text(max_size=12),
-    st.lists(st.integers(), max_size=2),
-    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
-)
+JSON_VALUES = json_values(int_bound=10**15, text_size=12)
 WORDS = st.sampled_from(["", "live", "ENDED ", "2026-13-45T99", "-1", "1e400", "\x00", "会话"])
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -72,41 +64,10 @@ PAYLOADS: dict[str, Any] = {
 }
 
 
-def _paths(value: Any, prefix: Path = ()) -> list[Path]:
-    out: list[Path] = []
-    items = (
-        value.items()
-        if isinstance(value, dict)
-        else enumerate(value)
-        if isinstance(value, list)
-        else ()
-    )
-    for key, item in items:
-        out.append((*prefix, key))
-        out.extend(_paths(item, (*prefix, key)))
-    return out
-
-
-@st.composite
-def mutated(draw: st.DrawFn, name: str) -> Any:
-    doc = copy.deepcopy(PAYLOADS[name])
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        paths = _paths(doc)
-        if not paths:
-            break
-        path = draw(st.sampled_from(paths))
-        parent = doc
-        for part in path[:-1]:
-            parent = parent[part]
-        action = draw(st.sampled_from(["delete", "null", "value", "word"]))
-        if action == "delete":
-            if isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            elif isinstance(parent, list) and len(parent) > path[-1]:
-                parent.pop(path[-1])
-            continue
-        parent[path[-1]] = {"null": None, "value": draw(JSON_VALUES), "word": draw(WORDS)}[action]
-    return doc
+def mutated(name: str) -> st.SearchStrategy[Any]:
+    """``PAYLOADS[name]`` with 1 to 3 mutations (a key or item removed, null, another
+    value, a hostile word)."""
+    return mutate(PAYLOADS[name], values=JSON_VALUES, words=WORDS, max_mutations=3)
 
 
 def _translate(name: str, doc: Any) -> None:

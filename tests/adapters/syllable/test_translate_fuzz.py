@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import json
 from typing import Any
 
@@ -23,6 +22,7 @@ import convoport
 from convoport.adapters.syllable import translate
 from convoport.adapters.syllable.emulator import SyllableEmulator
 from convoport.errors import ConfigError, ConvoportError, MalformedResponse
+from tests.support.fuzz import mutated as mutate
 
 HARNESS = SyllableEmulator()
 VOICE = next(s for s in HARNESS.listed() if s.voice and s.ended and s.recordings)
@@ -50,42 +50,13 @@ JSON = st.recursive(
     ),
     max_leaves=12,
 )
-REPLACEMENTS = st.one_of(
-    JSON,
-    st.sampled_from(["vad", "", "2026-13-45T99:00:00Z", "-1", "NaN", "unset", "\x00", "é" * 3]),
-)
+WORDS = st.sampled_from(["vad", "", "2026-13-45T99:00:00Z", "-1", "NaN", "unset", "\x00", "é" * 3])
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out: list[tuple[Any, ...]] = []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out.append((*prefix, key))
-            out.extend(_paths(item, (*prefix, key)))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out.append((*prefix, index))
-            out.extend(_paths(item, (*prefix, index)))
-    return out
-
-
-@st.composite
-def mutated(draw: st.DrawFn, base: Any) -> Any:
-    doc = copy.deepcopy(base)
-    paths = _paths(doc)
-    for _ in range(draw(st.integers(min_value=1, max_value=3))):
-        path = draw(st.sampled_from(paths))
-        parent = doc
-        try:
-            for part in path[:-1]:
-                parent = parent[part]
-            if draw(st.booleans()) and isinstance(parent, dict):
-                parent.pop(path[-1], None)
-            else:
-                parent[path[-1]] = draw(REPLACEMENTS)
-        except (KeyError, IndexError, TypeError):
-            continue
-    return doc
+def mutated(base: Any) -> st.SearchStrategy[Any]:
+    """``base`` with 1 to 3 mutations (a key or item removed, null, any JSON, an unknown
+    word)."""
+    return mutate(base, values=JSON, words=WORDS, max_mutations=3)
 
 
 def _session() -> Any:
