@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from tests.adapters.gladia.scenarios import ALL_SCENARIOS, run_cassette
+from tests.adapters.gladia.scenarios import ALL_SCENARIOS, SCENARIOS
 
 #: The source folder (the installed package may be a strict editable copy).
 SOURCE_EXPECTED = Path(__file__).resolve().parents[3] / "adapters" / "gladia" / "expected"
@@ -20,7 +20,7 @@ SOURCE_EXPECTED = Path(__file__).resolve().parents[3] / "adapters" / "gladia" / 
 def main(argv: list[str] | None = None) -> int:
     names = list(argv if argv is not None else sys.argv[1:]) or list(ALL_SCENARIOS)
     for name in names:
-        outcome, _raw, _ = run_cassette(name)
+        outcome = SCENARIOS.replay(name).outcome
         path = SOURCE_EXPECTED / f"{name}.json"
         text = json.dumps(outcome, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
         path.write_text(text, encoding="utf-8")

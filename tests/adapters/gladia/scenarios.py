@@ -4,9 +4,9 @@
 ``scenarios`` attribute, so the kit runs them exactly like its own: a cassette in
 ``adapters/gladia/cassettes/<name>.json``, an expected outcome in
 ``adapters/gladia/expected/<name>.json``, the same gates and checks.
-:func:`run_cassette` replays one through the kit (:func:`convoport.contracts.kit.replay_cassette`)
-for the closer looks in ``test_scenarios.py``; ``tests.adapters.gladia.regen`` rewrites the
-expected files from the cassettes.
+``SCENARIOS.replay(name)`` (:class:`tests.support.scenarios.VendorScenarios`) replays one
+through the kit for the closer looks in ``test_scenarios.py``; ``tests.adapters.gladia.regen``
+rewrites the expected files from the cassettes.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import convoport.adapters.gladia
 from convoport import serde
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
-from convoport.contracts.cassette import Cassette
 from convoport.contracts.scenarios import BY_NAME, Args, Scenario
 from convoport.live import IngestResult, LiveOptions
 from convoport.model import Session, SessionStatus
@@ -121,18 +120,6 @@ SCENARIOS = VendorScenarios(
     connect_options={"api_key": TEST_KEY, **LIVE_OPTIONS},
 )
 CASSETTES = SCENARIOS.cassettes
-EXPECTED = SCENARIOS.expected_dir
-#: A kit scenario or one of Gladia's own.
-scenario = SCENARIOS.scenario
-#: The JSON of ``expected/<name>.json``.
-expected = SCENARIOS.expected
-
-
-def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any, Any]:
-    """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result or
-    error, replay transport)."""
-    replayed = SCENARIOS.replay(name, cassette)
-    return replayed.outcome, replayed.raw, replayed.transport
 
 
 ALL_SCENARIOS: tuple[str, ...] = (
@@ -157,12 +144,8 @@ ALL_SCENARIOS: tuple[str, ...] = (
 __all__ = [
     "ALL_SCENARIOS",
     "CASSETTES",
-    "EXPECTED",
     "GLADIA_SCENARIOS",
     "LIVE_OPTIONS",
     "SCENARIOS",
     "TEST_KEY",
-    "expected",
-    "run_cassette",
-    "scenario",
 ]

@@ -3,7 +3,9 @@ expected/: see tests/contracts/test_gladia.py)."""
 
 from __future__ import annotations
 
-from tests.adapters.gladia.scenarios import GLADIA_SCENARIOS, run_cassette
+from typing import Any
+
+from tests.adapters.gladia.scenarios import GLADIA_SCENARIOS, SCENARIOS
 
 
 def test_own_scenarios_run_through_the_kit() -> None:
@@ -16,26 +18,30 @@ def test_own_scenarios_run_through_the_kit() -> None:
 
 
 def test_three_pages_is_exactly_three_requests_of_two() -> None:
-    _, raw, transport = run_cassette("list_sessions_three_pages")
+    replayed = SCENARIOS.replay("list_sessions_three_pages")
+    raw: Any = replayed.raw
+    transport: Any = replayed.transport
     assert (len(raw) + 1) // 2 == 3, "expected 3 pages of 2"
     assert len(transport.cassette.interactions) == 3
     transport.assert_all_used()
 
 
 def test_delete_refused_explains_what_to_do() -> None:
-    _, error, _ = run_cassette("delete_refused_403")
+    error: Any = SCENARIOS.replay("delete_refused_403").raw
     assert "must be done or errored" in str(error)
     assert error.status_code == 403
 
 
 def test_invalid_request_lists_validation_errors() -> None:
-    _, error, _ = run_cassette("invalid_request_400")
+    error: Any = SCENARIOS.replay("invalid_request_400").raw
     assert "endpointing must not be greater than 10" in str(error)
     assert error.request_id
 
 
 def test_drop_and_resume_replays_two_sockets() -> None:
-    outcome, raw, transport = run_cassette("live_ingest_drop_and_resume")
+    replayed = SCENARIOS.replay("live_ingest_drop_and_resume")
+    outcome, raw = replayed.outcome, replayed.raw
+    transport: Any = replayed.transport
     assert len(transport.websocket.sessions) == 2
     assert "reconnecting" not in outcome["events"]  # phases are in the events' data, not kinds
     assert outcome["events"].count("ack") == 3

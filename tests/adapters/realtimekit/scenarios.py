@@ -32,7 +32,6 @@ from convoport.adapters.realtimekit.emulator import (
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
 from convoport.config import secret_values
-from convoport.contracts.cassette import Cassette
 from convoport.contracts.scenarios import BY_NAME, Args, RequestLog, Scenario, section
 from convoport.errors import NotFound, RateLimited
 from convoport.model import Session, SessionStatus, Transcript
@@ -314,29 +313,12 @@ SCENARIOS = VendorScenarios(
     connect_options=CONNECT,
 )
 CASSETTES = SCENARIOS.cassettes
-EXPECTED = SCENARIOS.expected_dir
-#: A kit scenario or one of RealtimeKit's own.
-scenario = SCENARIOS.scenario
-#: The JSON of ``expected/<name>.json``.
-expected = SCENARIOS.expected
-
-
-def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any]:
-    """Replays ``cassettes/<name>.json`` through the kit (every recorded interaction used):
-    (JSON outcome, raw result)."""
-    replayed = SCENARIOS.replay(name, cassette)
-    replayed.assert_all_used()
-    return replayed.outcome, replayed.raw
 
 
 __all__ = [
     "CASSETTES",
     "CONNECT",
-    "EXPECTED",
     "REALTIMEKIT_SCENARIOS",
     "SCENARIOS",
-    "expected",
     "recording_harness",
-    "run_cassette",
-    "scenario",
 ]

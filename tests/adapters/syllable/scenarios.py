@@ -3,7 +3,7 @@
 ``tests/contracts/test_syllable.py`` lists :data:`SYLLABLE_SCENARIOS` in its contract classes'
 ``scenarios`` attribute, so the kit runs them exactly like its own (a cassette in
 ``adapters/syllable/cassettes/<name>.json``, an expected outcome in
-``adapters/syllable/expected/<name>.json``). :func:`run_cassette` replays one through the kit
+``adapters/syllable/expected/<name>.json``). :data:`SCENARIOS` replays one through the kit
 for closer looks. The recorder loads them with
 ``--scenarios tests.adapters.syllable.scenarios:SCENARIO_LIST``.
 """
@@ -18,7 +18,6 @@ import httpx
 import convoport.adapters.syllable
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
-from convoport.contracts.cassette import Cassette
 from convoport.contracts.scenarios import (
     BY_NAME,
     Args,
@@ -255,18 +254,6 @@ SCENARIOS = VendorScenarios(
     connect_options={"api_key": TEST_KEY},
 )
 CASSETTES = SCENARIOS.cassettes
-EXPECTED = SCENARIOS.expected_dir
-#: A kit scenario or one of Syllable's own.
-scenario = SCENARIOS.scenario
-#: The JSON of ``expected/<name>.json``.
-expected = SCENARIOS.expected
-
-
-def run_cassette(name: str, cassette: Cassette | None = None) -> tuple[dict[str, Any], Any, Any]:
-    """Replays ``cassettes/<name>.json`` through the kit: (JSON outcome, raw result or
-    error, replay transport)."""
-    replayed = SCENARIOS.replay(name, cassette)
-    return replayed.outcome, replayed.raw, replayed.transport
 
 
 #: Every scenario that applies to Syllable (the kit's that its capabilities reach, and its own).
@@ -291,13 +278,9 @@ ALL_SCENARIOS: tuple[str, ...] = (
 __all__ = [
     "ALL_SCENARIOS",
     "CASSETTES",
-    "EXPECTED",
     "POLL_OPTIONS",
     "SCENARIOS",
     "SCENARIO_LIST",
     "SYLLABLE_SCENARIOS",
     "TEST_KEY",
-    "expected",
-    "run_cassette",
-    "scenario",
 ]
