@@ -521,7 +521,17 @@ class LocalAdapter(ArchiveAdapter):
         while the next one is being received (one write in flight at a time), so at most
         about three blocks are held in memory whatever the recording's size."""
         path = media_path(source, recording.id)
-        writer: MediaWriter = await self._fs(lambda m: m.writer(path))
+        _, media = await self._stores()
+        opened: list[MediaWriter] = []  # the writer, made in the first write's thread
+
+        def write(block: bytearray, *, last: bool = False) -> None:
+            if not opened:
+                opened.append(media.writer(path))
+            if block:
+                opened[0].write(block)
+            if last:
+                opened[0].finish()
+
         in_flight: asyncio.Task[None] | None = None
         try:
             buffer = bytearray()
@@ -534,18 +544,19 @@ class LocalAdapter(ArchiveAdapter):
                         await in_flight
                     # the block goes to the thread as it is; the next one is a new buffer
                     block, buffer = buffer, bytearray()
-                    in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(writer.write, block))
+                    in_flight = asyncio.ensure_future(anyio.to_thread.run_sync(write, block))
             if in_flight is not None:
                 await in_flight
-            if buffer:
-                await anyio.to_thread.run_sync(writer.write, buffer)
-            await anyio.to_thread.run_sync(writer.finish)
+            # the rest, and the rename: one trip to a thread (a small recording's only one)
+            await anyio.to_thread.run_sync(lambda: write(buffer, last=True))
         except BaseException:
             with anyio.CancelScope(shield=True):
                 if in_flight is not None and not in_flight.done():
                     await asyncio.wait([in_flight])  # the thread still holds the file
-                await anyio.to_thread.run_sync(writer.abort)
+                if opened:
+                    await anyio.to_thread.run_sync(opened[0].abort)
             raise
+        writer = opened[0]
         return StoredMedia(recording=recording, path=path, size=writer.size, sha256=writer.sha256)
 
     async def _commit_session(self, bundle: SessionBundle) -> None:
