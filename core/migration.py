@@ -408,12 +408,7 @@ class _Runner:
         """What this run works on: the source's listing, or for a repair the sessions the
         destination's verify finds wrong (fetched again from the source)."""
         if not self.options.repair:
-            # A full listing asks for the largest page the adapter allows (Gladia: 100 whole
-            # jobs a page instead of its default 20): five times fewer list requests, each
-            # one vendor round trip that the copies wait behind.
-            size = self.src.adapter.max_page_size
-            listing_pages = self.src.list_sessions(self.options.query, page_size=size)
-            async with aclosing(listing_pages) as listing:
+            async with aclosing(self.src.list_sessions(self.options.query)) as listing:
                 async for session in listing:
                     yield session
             return
