@@ -14,6 +14,7 @@ from pathlib import Path
 from urllib.parse import SplitResult, urlsplit
 
 import attrs
+import pytest
 
 from convoport.contracts.cassette import (
     BinaryBody,
@@ -34,6 +35,11 @@ NO_ACCOUNT = "no vendor account was used"
 def cassette_files(directory: Path) -> list[Path]:
     """The cassette files of a folder (``*.json``), sorted by name."""
     return sorted(directory.glob("*.json"))
+
+
+def each_cassette(files: Iterable[Path]) -> pytest.MarkDecorator:
+    """Parametrizes a test's ``path`` argument with each cassette file, named by its stem."""
+    return pytest.mark.parametrize("path", list(files), ids=lambda p: p.stem)
 
 
 def assert_one_cassette_each(files: Iterable[Path], scenarios: Iterable[str]) -> None:
@@ -143,6 +149,7 @@ __all__ = [
     "assert_one_cassette_each",
     "cassette_files",
     "cassette_problems",
+    "each_cassette",
     "exchanges",
     "load_vendor_cassette",
     "raw_body",

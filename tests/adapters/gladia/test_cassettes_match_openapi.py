@@ -4,25 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from convoport.contracts.cassette import JsonBody
 from convoport.contracts.ws import websocket_sessions
 from tests.adapters.gladia.openapi import DOCUMENT, message_errors, schema_errors
 from tests.adapters.gladia.scenarios import ALL_SCENARIOS, CASSETTES
-from tests.support.cassettes import (
-    Exchange,
-    assert_one_cassette_each,
-    cassette_files,
-    cassette_problems,
-    load_vendor_cassette,
-)
+from tests.support import cassettes as recorded
+from tests.support.cassettes import Exchange
 
-CASSETTE_FILES = cassette_files(CASSETTES)
+CASSETTE_FILES = recorded.cassette_files(CASSETTES)
 
 
 def test_every_scenario_has_a_cassette() -> None:
-    assert_one_cassette_each(CASSETTE_FILES, ALL_SCENARIOS)
+    recorded.assert_one_cassette_each(CASSETTE_FILES, ALL_SCENARIOS)
 
 
 def _request_problems(exchange: Exchange) -> list[str]:
@@ -39,11 +32,13 @@ def _request_problems(exchange: Exchange) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("path", CASSETTE_FILES, ids=lambda p: p.stem)
+@recorded.each_cassette(CASSETTE_FILES)
 def test_cassette_follows_the_document(path: Path) -> None:
-    cassette = load_vendor_cassette(path, provider="gladia")
+    cassette = recorded.load_vendor_cassette(path, provider="gladia")
     # the file download is the one binary answer, the started job's 202 the one empty one
-    problems = cassette_problems(cassette, DOCUMENT, host="api.gladia.io", check=_request_problems)
+    problems = recorded.cassette_problems(
+        cassette, DOCUMENT, host="api.gladia.io", check=_request_problems
+    )
     for s_index, session in enumerate(websocket_sessions(cassette)):
         for f_index, frame in enumerate(session.frames):
             where = f"websocket[{s_index}] frame #{f_index}"

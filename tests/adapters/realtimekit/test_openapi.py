@@ -15,18 +15,13 @@ from convoport.contracts.cassette import JsonBody
 from convoport.sandbox import Faults
 from tests.adapters.realtimekit.openapi import DOCUMENT, response_errors, spec, template_for
 from tests.adapters.realtimekit.scenarios import CASSETTES, REALTIMEKIT_SCENARIOS
-from tests.support.cassettes import (
-    Exchange,
-    assert_one_cassette_each,
-    cassette_files,
-    cassette_problems,
-    load_vendor_cassette,
-)
+from tests.support import cassettes as recorded
+from tests.support.cassettes import Exchange
 from tests.support.checked import CheckedClient
 
 pytest.importorskip("jsonschema")
 
-CASSETTE_FILES = cassette_files(CASSETTES)
+CASSETTE_FILES = recorded.cassette_files(CASSETTES)
 KIT = {
     "list_sessions_two_pages",
     "list_sessions_three_pages",
@@ -51,7 +46,7 @@ TOKEN = {"authorization": "Bearer sandbox-token"}
 
 
 def test_every_scenario_has_a_cassette() -> None:
-    assert_one_cassette_each(CASSETTE_FILES, KIT | set(REALTIMEKIT_SCENARIOS))
+    recorded.assert_one_cassette_each(CASSETTE_FILES, KIT | set(REALTIMEKIT_SCENARIOS))
 
 
 def _json_on_a_route(exchange: Exchange) -> list[str]:
@@ -67,10 +62,10 @@ def _storage(exchange: Exchange) -> None:
     assert "authorization" not in {k.lower() for k in exchange.request.headers}
 
 
-@pytest.mark.parametrize("path", CASSETTE_FILES, ids=lambda p: p.stem)
+@recorded.each_cassette(CASSETTE_FILES)
 def test_cassette_follows_the_document(path: Path) -> None:
-    cassette = load_vendor_cassette(path, provider="realtimekit")
-    problems = cassette_problems(
+    cassette = recorded.load_vendor_cassette(path, provider="realtimekit")
+    problems = recorded.cassette_problems(
         cassette, DOCUMENT, host="api.cloudflare.com", check=_json_on_a_route, elsewhere=_storage
     )
     assert not problems, "\n".join(problems)

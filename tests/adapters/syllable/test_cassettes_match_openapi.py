@@ -7,24 +7,17 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import parse_qsl
 
-import pytest
-
 from convoport.contracts.cassette import BinaryBody, JsonBody
 from tests.adapters.syllable.openapi import DOCUMENT, query_errors
 from tests.adapters.syllable.scenarios import ALL_SCENARIOS, CASSETTES
-from tests.support.cassettes import (
-    Exchange,
-    assert_one_cassette_each,
-    cassette_files,
-    cassette_problems,
-    load_vendor_cassette,
-)
+from tests.support import cassettes as recorded
+from tests.support.cassettes import Exchange
 
-CASSETTE_FILES = cassette_files(CASSETTES)
+CASSETTE_FILES = recorded.cassette_files(CASSETTES)
 
 
 def test_every_scenario_has_a_cassette() -> None:
-    assert_one_cassette_each(CASSETTE_FILES, ALL_SCENARIOS)
+    recorded.assert_one_cassette_each(CASSETTE_FILES, ALL_SCENARIOS)
 
 
 def _request_problems(exchange: Exchange) -> list[str]:
@@ -41,11 +34,11 @@ def _request_problems(exchange: Exchange) -> list[str]:
     ]
 
 
-@pytest.mark.parametrize("path", CASSETTE_FILES, ids=lambda p: p.stem)
+@recorded.each_cassette(CASSETTE_FILES)
 def test_cassette_follows_the_document(path: Path) -> None:
-    cassette = load_vendor_cassette(path, provider="syllable")
+    cassette = recorded.load_vendor_cassette(path, provider="syllable")
     assert "reviewed by hand" in cassette.meta["review"]
-    problems = cassette_problems(
+    problems = recorded.cassette_problems(
         cassette, DOCUMENT, host="api.syllable.cloud", check=_request_problems
     )
     if path.stem == "unknown_enum_values":
