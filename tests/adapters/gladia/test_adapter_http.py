@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,31 +23,21 @@ from convoport.errors import (
 )
 from convoport.http import RetryPolicy
 from tests.adapters.gladia.payloads import JOB_ID, done_job, error_body, page, queued_job
+from tests.support.transports import Handler, Observed, observed_mock
 
 KEY = "test-key-0123456789"
-Handler = Callable[[httpx.Request], httpx.Response]
 
 
 def _json(status: int, body: Any, **headers: str) -> httpx.Response:
     return httpx.Response(status, json=body, headers=headers)
 
 
-class Recorder:
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.handler(request)
-
-
-def client(handler: Handler, **options: Any) -> tuple[convoport.AsyncClient, Recorder]:
-    recorder = Recorder(handler)
+def client(handler: Handler, **options: Any) -> tuple[convoport.AsyncClient, Observed]:
+    recorder = observed_mock(handler)
     c = convoport.connect(
         "gladia",
         api_key=KEY,
-        transport=httpx.MockTransport(recorder),
+        transport=recorder,
         retry=RetryPolicy(attempts=2, backoff_base=0, backoff_max=0),
         **options,
     )

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import tracemalloc
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,23 +36,11 @@ from convoport.errors import (
 )
 from convoport.http import RetryPolicy
 from tests.adapters.realtimekit.test_translate import participant_payload, recording_payload
+from tests.support.transports import Handler, Observed
 
-Handler = Callable[[httpx.Request], httpx.Response]
 TOKEN = "cf-token-1234567890abcdef"
 CONNECT: dict[str, Any] = {"api_token": TOKEN, "account_id": ACCOUNT_ID, "app_id": APP_ID}
 NO_WAIT = RetryPolicy(attempts=3, backoff_base=0.0, backoff_max=0.0)
-
-
-class Observed(httpx.AsyncBaseTransport):
-    """Notes every request, then passes it on."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return await self.inner.handle_async_request(request)
 
 
 def emulated(
