@@ -19,9 +19,10 @@ import attrs
 
 from convoport import serde
 from convoport.contracts.cassette import Cassette, load_cassette
-from convoport.contracts.kit import Replayed, replay_cassette
-from convoport.contracts.scenarios import BY_NAME, Args, Scenario
+from convoport.contracts.kit import Replayed, gate_reason, replay_cassette
+from convoport.contracts.scenarios import BY_NAME, SCENARIOS, Args, Scenario
 from convoport.model import SessionQuery
+from convoport.registry import get_registry
 
 
 def by_name(scenarios: Iterable[Scenario]) -> dict[str, Scenario]:
@@ -44,12 +45,14 @@ def query_of(args: Args) -> SessionQuery:
 class VendorScenarios:
     """One vendor's scenarios: ``own`` (by name, beyond the kit's), the adapter ``package``
     whose folder holds ``cassettes/<name>.json`` and ``expected/<name>.json``, and the
-    ``connect_options`` a cassette replay connects with (placeholder credentials)."""
+    ``connect_options`` a cassette replay connects with (placeholder credentials);
+    ``requirements`` are the kit requirements its contract classes declare."""
 
     provider: str
     package: ModuleType
     own: Mapping[str, Scenario]
     connect_options: Mapping[str, Any] = attrs.field(factory=dict)
+    requirements: frozenset[str] = frozenset()
 
     @property
     def adapter_dir(self) -> Path:
@@ -65,6 +68,14 @@ class VendorScenarios:
     def expected_dir(self) -> Path:
         """The folder of the expected outcomes."""
         return self.adapter_dir / "expected"
+
+    def applicable(self) -> tuple[str, ...]:
+        """The names of the kit's scenarios the adapter's declared capabilities (and
+        :attr:`requirements`) reach, in the kit's order, then the vendor's own: exactly the
+        scenarios its contract classes run, so exactly the cassettes it must have."""
+        adapter = get_registry().get(self.provider).load()
+        kit = [s.name for s in SCENARIOS if gate_reason(s, adapter, self.requirements) is None]
+        return (*kit, *self.own)
 
     def scenario(self, name: str) -> Scenario:
         """The vendor's own scenario of that name, else the kit's (``KeyError`` for none)."""

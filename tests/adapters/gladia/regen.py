@@ -11,14 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from tests.adapters.gladia.scenarios import ALL_SCENARIOS, SCENARIOS
+from tests.adapters.gladia.scenarios import SCENARIOS
 
 #: The source folder (the installed package may be a strict editable copy).
 SOURCE_EXPECTED = Path(__file__).resolve().parents[3] / "adapters" / "gladia" / "expected"
 
 
 def main(argv: list[str] | None = None) -> int:
-    names = list(argv if argv is not None else sys.argv[1:]) or list(ALL_SCENARIOS)
+    names = list(argv if argv is not None else sys.argv[1:]) or list(SCENARIOS.applicable())
     for name in names:
         outcome = SCENARIOS.replay(name).outcome
         path = SOURCE_EXPECTED / f"{name}.json"

@@ -122,27 +122,7 @@ SCENARIOS = VendorScenarios(
 CASSETTES = SCENARIOS.cassettes
 
 
-ALL_SCENARIOS: tuple[str, ...] = (
-    "list_sessions_two_pages",
-    "list_sessions_three_pages",
-    "list_sessions_each_filter",
-    "get_session_completed",
-    "get_session_awkward_ids",
-    "get_session_not_found",
-    "get_transcript",
-    "get_summary",
-    "list_recordings",
-    "download_recording",
-    "delete_session",
-    "rate_limited_then_ok",
-    "server_error_then_ok",
-    "auth_failure",
-    "live_ingest_roundtrip",
-    *GLADIA_SCENARIOS,
-)
-
 __all__ = [
-    "ALL_SCENARIOS",
     "CASSETTES",
     "GLADIA_SCENARIOS",
     "LIVE_OPTIONS",

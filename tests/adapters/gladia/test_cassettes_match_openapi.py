@@ -7,7 +7,7 @@ from pathlib import Path
 from convoport.contracts.cassette import JsonBody
 from convoport.contracts.ws import websocket_sessions
 from tests.adapters.gladia.openapi import DOCUMENT, message_errors, schema_errors
-from tests.adapters.gladia.scenarios import ALL_SCENARIOS, CASSETTES
+from tests.adapters.gladia.scenarios import CASSETTES, SCENARIOS
 from tests.support import cassettes as recorded
 from tests.support.cassettes import Exchange
 
@@ -15,7 +15,7 @@ CASSETTE_FILES = recorded.cassette_files(CASSETTES)
 
 
 def test_every_scenario_has_a_cassette() -> None:
-    recorded.assert_one_cassette_each(CASSETTE_FILES, ALL_SCENARIOS)
+    recorded.assert_one_cassette_each(CASSETTE_FILES, SCENARIOS.applicable())
 
 
 def _request_problems(exchange: Exchange) -> list[str]:

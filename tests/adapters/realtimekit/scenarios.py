@@ -311,6 +311,7 @@ SCENARIOS = VendorScenarios(
     package=convoport.adapters.realtimekit,
     own=REALTIMEKIT_SCENARIOS,
     connect_options=CONNECT,
+    requirements=frozenset({"signed_media"}),
 )
 CASSETTES = SCENARIOS.cassettes
 

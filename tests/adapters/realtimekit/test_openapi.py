@@ -14,7 +14,7 @@ from convoport.adapters.realtimekit.emulator import ACCOUNT_ID, APP_ID, Realtime
 from convoport.contracts.cassette import JsonBody
 from convoport.sandbox import Faults
 from tests.adapters.realtimekit.openapi import DOCUMENT, response_errors, spec, template_for
-from tests.adapters.realtimekit.scenarios import CASSETTES, REALTIMEKIT_SCENARIOS
+from tests.adapters.realtimekit.scenarios import CASSETTES, SCENARIOS
 from tests.support import cassettes as recorded
 from tests.support.cassettes import Exchange
 from tests.support.checked import CheckedClient
@@ -22,31 +22,12 @@ from tests.support.checked import CheckedClient
 pytest.importorskip("jsonschema")
 
 CASSETTE_FILES = recorded.cassette_files(CASSETTES)
-KIT = {
-    "list_sessions_two_pages",
-    "list_sessions_three_pages",
-    "list_sessions_each_filter",
-    "get_session_completed",
-    "get_session_not_found",
-    "get_session_awkward_ids",
-    "get_transcript",
-    "get_summary",
-    "list_participants",
-    "list_chat",
-    "list_recordings",
-    "download_recording",
-    "download_signed_recording",
-    "signed_link_refreshed",
-    "rate_limited_then_ok",
-    "server_error_then_ok",
-    "auth_failure",
-}
 APP = f"/client/v4/accounts/{ACCOUNT_ID}/realtime/kit/{APP_ID}"
 TOKEN = {"authorization": "Bearer sandbox-token"}
 
 
 def test_every_scenario_has_a_cassette() -> None:
-    recorded.assert_one_cassette_each(CASSETTE_FILES, KIT | set(REALTIMEKIT_SCENARIOS))
+    recorded.assert_one_cassette_each(CASSETTE_FILES, SCENARIOS.applicable())
 
 
 def _json_on_a_route(exchange: Exchange) -> list[str]:

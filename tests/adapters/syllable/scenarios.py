@@ -256,27 +256,7 @@ SCENARIOS = VendorScenarios(
 CASSETTES = SCENARIOS.cassettes
 
 
-#: Every scenario that applies to Syllable (the kit's that its capabilities reach, and its own).
-ALL_SCENARIOS: tuple[str, ...] = (
-    "list_sessions_two_pages",
-    "list_sessions_three_pages",
-    "list_sessions_each_filter",
-    "get_session_completed",
-    "get_session_awkward_ids",
-    "get_session_not_found",
-    "get_transcript",
-    "get_summary",
-    "list_participants",
-    "list_recordings",
-    "download_recording",
-    "rate_limited_then_ok",
-    "server_error_then_ok",
-    "auth_failure",
-    *SYLLABLE_SCENARIOS,
-)
-
 __all__ = [
-    "ALL_SCENARIOS",
     "CASSETTES",
     "POLL_OPTIONS",
     "SCENARIOS",
