@@ -12,10 +12,13 @@ One job per module; what only one vendor needs stays in that vendor's folder:
 - :mod:`tests.support.checked`: an ``httpx.AsyncClient`` on an emulator that checks every
   answer it receives against the vendor's document.
 - :mod:`tests.support.scenarios`: where a vendor's cassettes and expected outcomes live, its
-  own scenarios next to the kit's, and replaying one cassette through the kit.
+  own scenarios next to the kit's, which scenarios it must have a cassette for, and replaying
+  one cassette through the kit.
 - :mod:`tests.support.fuzz`: hypothesis strategies that mutate realistic JSON payloads.
+- :mod:`tests.support.transports`: a transport that notes every request an adapter sends.
 - :mod:`tests.support.emulate`: ``convoport emulate NAME`` in a subprocess on a free port.
 - :mod:`tests.support.cli`: running the command line in-process and reading its JSON.
 
-Nothing here imports a vendor adapter: each module takes the vendor's values as arguments.
+Nothing here imports a vendor adapter or a vendor's test folder: each module takes the
+vendor's values (its document, host, package, payloads) as arguments.
 """
