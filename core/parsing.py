@@ -143,6 +143,14 @@ class Payload:
             raise malformed(self.provider, self._where(key), "is missing")
         return self._as_str(key, value)
 
+    def ident(self, key: str) -> str:
+        """A required identifier: a non-empty string (an id names things in paths, refs and
+        archives, so ``""`` is as unreadable as a missing one)."""
+        value = self.string(key)
+        if not value.strip():
+            raise self._bad(key, "expected a non-empty id, got an empty string")
+        return value
+
     def opt_string(self, key: str) -> str | None:
         value = self.data.get(key)
         return None if value is None else self._as_str(key, value)

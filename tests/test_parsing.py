@@ -338,3 +338,14 @@ def test_fraction_and_non_negative_readers() -> None:
         p.opt_fraction("hi")
     with pytest.raises(MalformedResponse, match=r"\$\.neg is negative: -0\.1"):
         p.opt_non_negative("neg")
+
+
+def test_an_id_must_be_a_non_empty_string() -> None:
+    from convoport.errors import MalformedResponse
+    from convoport.parsing import Payload
+
+    assert Payload("acme", {"id": "a1"}).ident("id") == "a1"
+    assert Payload("acme", {"id": 7}).ident("id") == "7"
+    for bad in ({"id": ""}, {"id": "  "}, {}):
+        with pytest.raises(MalformedResponse, match=r"\$\.id"):
+            Payload("acme", bad).ident("id")

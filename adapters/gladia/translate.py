@@ -127,7 +127,7 @@ def session_from_wire(data: Any, *, path: str = "$") -> Session:
         language = _first_language(result)
     return Session(
         provider=P,
-        id=p.string("id"),
+        id=p.ident("id"),
         status=status_from_wire(word),
         provider_status=word,
         created_at=p.opt_timestamp("created_at"),
@@ -232,7 +232,7 @@ def result_transcript_from_wire(
 def transcript_from_wire(data: Any) -> Transcript | None:
     """A job -> its ``Transcript`` (``None`` while the job has no result)."""
     p = _payload(data, "$")
-    session_id = p.string("id")
+    session_id = p.ident("id")
     result = p.opt_obj("result")
     if result is None:
         return None
@@ -244,7 +244,7 @@ def transcript_from_wire(data: Any) -> Transcript | None:
 def summary_from_wire(data: Any) -> Summary | None:
     """A job -> its ``Summary`` when summarization succeeded with a non-empty text."""
     p = _payload(data, "$")
-    session_id = p.string("id")
+    session_id = p.ident("id")
     result = p.opt_obj("result")
     if result is None:
         return None
@@ -271,7 +271,7 @@ def recordings_from_wire(data: Any) -> list[Recording]:
     the live audio as WAV); the filename is ``file.filename``, else ``<id>.wav``.
     """
     p = _payload(data, "$")
-    session_id = p.string("id")
+    session_id = p.ident("id")
     file = p.opt_obj("file")
     if file is None:
         return []
@@ -303,7 +303,7 @@ def init_from_wire(data: Any) -> tuple[str, str, datetime | None]:
     url = p.string("url")
     if not url.startswith(("wss://", "ws://", "https://", "http://")):
         raise malformed(P, "$.url", "is not a WebSocket URL")
-    return p.string("id"), url, p.opt_timestamp("created_at")
+    return p.ident("id"), url, p.opt_timestamp("created_at")
 
 
 # -- errors -------------------------------------------------------------------------------

@@ -177,7 +177,7 @@ def session_from_wire(data: Any, *, path: str = "$") -> Session:
         room.string("id")  # each breakout room must at least name itself
     return Session(
         provider=P,
-        id=p.string("id"),
+        id=p.ident("id"),
         status=status_from_wire(word),
         provider_status=word,
         created_at=_time(p, "created_at"),
@@ -298,7 +298,7 @@ def participant_from_wire(session_id: str, data: Any, *, path: str = "$") -> Par
     if joined is not None and left is not None and left < joined:
         raise malformed(P, f"{p.path}.left_at", "is before joined_at")
     return Participant(
-        id=p.string("id"),
+        id=p.ident("id"),
         session_id=session_id,
         user_id=p.opt_string("user_id"),
         display_name=p.opt_string("display_name"),
