@@ -49,6 +49,8 @@ from convoport.model import (
     SessionStatus,
     Summary,
     Transcript,
+    Utterance,
+    Word,
 )
 from convoport.serde import from_json, to_json
 
@@ -571,7 +573,15 @@ class Catalog:
             "ORDER BY is_original DESC, origin = 'commit' DESC, pk",
             (pk, origin, origin),
         ).fetchall()
-        return [self._decode(row[0], Transcript, ref) for row in rows]
+        return [self._transcript(row[0], ref) for row in rows]
+
+    def _transcript(self, text: str, where: str) -> Transcript:
+        """A transcript row: read directly (json + the model's constructors), falling back to
+        the converter (and its error) for anything it does not expect."""
+        try:
+            return transcript_from_neutral(json.loads(text))
+        except Exception:
+            return self._decode(text, Transcript, where)
 
     @_guarded("read a summary")
     def summary(self, ref: str) -> tuple[bool, Summary | None]:
@@ -854,6 +864,47 @@ def session_from_neutral(data: Any) -> Session:
         if not isinstance(fields.get(name), str):
             raise TypeError(f"{name} is not a string")
     return Session(**fields)
+
+
+_WORD_FIELDS = frozenset(f.name for f in attrs.fields(Word))
+_UTTERANCE_FIELDS = frozenset(f.name for f in attrs.fields(Utterance))
+_TRANSCRIPT_FIELDS = frozenset(f.name for f in attrs.fields(Transcript))
+
+
+def _aware(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"timestamp without a timezone: {value!r}")
+    return parsed
+
+
+def transcript_from_neutral(data: Any) -> Transcript:
+    """A ``Transcript`` from its neutral JSON without the converter (as
+    :func:`session_from_neutral`): utterances and words go to the model's constructors, which
+    still convert and validate; anything unexpected raises and the caller falls back to the
+    converter."""
+    if not isinstance(data, dict) or not _TRANSCRIPT_FIELDS.issuperset(data):
+        raise TypeError("not a neutral transcript")
+    utterances = []
+    for item in data.get("utterances") or ():
+        if not isinstance(item, dict) or not _UTTERANCE_FIELDS.issuperset(item):
+            raise TypeError("not a neutral utterance")
+        fields = dict(item)
+        words = fields.get("words") or ()
+        for word in words:
+            if not isinstance(word, dict) or not _WORD_FIELDS.issuperset(word):
+                raise TypeError("not a neutral word")
+        fields["words"] = tuple(Word(**word) for word in words)
+        if fields.get("timestamp") is not None:
+            fields["timestamp"] = _aware(fields["timestamp"])
+        utterances.append(Utterance(**fields))
+    fields = dict(data)
+    fields["utterances"] = tuple(utterances)
+    if fields.get("created_at") is not None:
+        fields["created_at"] = _aware(fields["created_at"])
+    return Transcript(**fields)
 
 
 def _ledger(row: tuple[Any, ...]) -> LedgerEntry:
