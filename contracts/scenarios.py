@@ -688,14 +688,19 @@ def _storage_requests(log: RequestLog) -> list[ObservedRequest]:
     return [r for r in log.sections.get("download", []) if r.origin != vendor]
 
 
-def _check_signed_requests(log: RequestLog, result: Mapping[str, Any], args: Args) -> None:
+def check_signed_requests(log: RequestLog, result: Any, args: Args) -> None:
+    """Request check for any download behind pre-signed links (its requests in the
+    ``download`` section): some reached another host, and none of those carried a credential
+    header or one of ``result["secrets"]`` (when the result is a mapping that lists them).
+    Adapters reuse it for their own signed-download scenarios (chat, transcripts …)."""
     assert log.all, "no request was sent"
     storage = _storage_requests(log)
     assert storage, (
         "the download never left the vendor's origin: the requirement signed_media says the "
         "media sits behind pre-signed links on another host"
     )
-    secrets = [s for s in result.get("secrets", []) if s]
+    listed = result.get("secrets", []) if isinstance(result, Mapping) else []
+    secrets = [s for s in listed if s]
     for request in storage:
         leaked = sorted(
             name
@@ -709,8 +714,10 @@ def _check_signed_requests(log: RequestLog, result: Mapping[str, Any], args: Arg
         )
 
 
-def _check_refreshed_requests(log: RequestLog, result: Mapping[str, Any], args: Args) -> None:
-    _check_signed_requests(log, result, args)
+def check_refreshed_requests(log: RequestLog, result: Any, args: Args) -> None:
+    """:func:`check_signed_requests`, and the expired link was replaced: the storage host was
+    reached again, after a fresh link was asked from the vendor, with another URL."""
+    check_signed_requests(log, result, args)
     vendor = _vendor_origin(log)
     sent = log.sections.get("download", [])
     storage_at = [i for i, r in enumerate(sent) if r.origin != vendor]
@@ -878,7 +885,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         requires=("signed_media",),
         run=_download_signed,
         check=_check_download,
-        check_requests=_check_signed_requests,
+        check_requests=check_signed_requests,
         outcome=_download_outcome,
         description="the media comes from a pre-signed link on another host, and no "
         "credential leaves the vendor's origin",
@@ -889,7 +896,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         requires=("signed_media",),
         run=_download_signed,
         check=_check_download,
-        check_requests=_check_refreshed_requests,
+        check_requests=check_refreshed_requests,
         outcome=_download_outcome,
         faults="expire_links_mid_download",
         description="the link expires mid-download: a fresh one is asked for and the "
@@ -1013,6 +1020,8 @@ __all__ = [
     "Requirement",
     "Scenario",
     "ScenarioContext",
+    "check_refreshed_requests",
+    "check_signed_requests",
     "derive_query",
     "generate_audio",
     "mask_client_clock",
