@@ -84,8 +84,7 @@ from convoport.model import (
     Transcript,
 )
 from convoport.pagination import Cursor, Page
-
-from .media import (
+from convoport.store.media import (
     CHUNK_SIZE,
     MediaStore,
     MediaWriter,
@@ -94,6 +93,7 @@ from .media import (
     media_path,
     session_dir,
 )
+
 from .store import Catalog, RecordingRow, SessionCursor
 
 #: Bytes a recording is written to the media store in (gathered from the source's chunks).

@@ -53,9 +53,9 @@ from convoport.model import (
     Word,
 )
 from convoport.serde import from_json, to_json
+from convoport.store.media import check_relative, session_dir
 
 from . import schema
-from .media import check_relative, session_dir
 
 #: The catalog's file name inside the archive folder.
 CATALOG_NAME = "catalog.sqlite"

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from convoport import SessionRef
 from convoport.adapters.local.adapter import LocalAdapter
-from convoport.adapters.local.media import (
+from convoport.store.media import (
     MAX_COMPONENT,
     MediaStore,
     encode_component,

@@ -10,7 +10,7 @@ import pytest
 import convoport
 from convoport import ArchiveError
 from convoport.adapters.local.adapter import WRITE_BLOCK, LocalAdapter
-from convoport.adapters.local.media import MediaStore, MediaWriter
+from convoport.store.media import MediaStore, MediaWriter
 
 from ._helpers import (
     achunks,
