@@ -18,6 +18,8 @@ One job per module; what only one vendor needs stays in that vendor's folder:
 - :mod:`tests.support.transports`: a transport that notes every request an adapter sends.
 - :mod:`tests.support.emulate`: ``convoport emulate NAME`` in a subprocess on a free port.
 - :mod:`tests.support.cli`: running the command line in-process and reading its JSON.
+- :mod:`tests.support.postgres`: a throwaway PostgreSQL server per session and a fresh database
+  per test (the ``postgres_server`` and ``postgres_url`` fixtures of ``tests/conftest.py``).
 
 Nothing here imports a vendor adapter or a vendor's test folder: each module takes the
 vendor's values (its document, host, package, payloads) as arguments.
