@@ -17,6 +17,7 @@ import psycopg
 import pytest
 
 from tests.support import postgres
+from tests.support.emulate import free_port
 from tests.support.postgres import NO_SERVER, Plan, PostgresServer, plan, redact
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -183,9 +184,12 @@ def test_a_wrong_or_missing_password_is_refused(
 
 @pytest.fixture
 def bin_dir() -> Path:
+    """The binaries, for the tests that start servers of their own (same skip/fail rule)."""
     chosen = plan(os.environ, postgres.find_bin_dir())
+    if chosen.kind == "fail":
+        pytest.fail(chosen.reason)
     if chosen.kind != "local" or chosen.bin_dir is None:
-        pytest.skip(f"starts a local server: needs the binaries ({NO_SERVER})")
+        pytest.skip(f"starts a local server: needs the binaries ({chosen.reason or 'env URL set'})")
     return chosen.bin_dir
 
 
@@ -203,6 +207,7 @@ def test_a_local_server_is_stopped_and_its_folder_removed(bin_dir: Path) -> None
 _HOLD_A_SERVER = """
 import sys, time
 from tests.support import postgres
+from tests.support.emulate import free_port
 with postgres.local_server(postgres.find_bin_dir()) as server:
     print(server.folder, server.port, flush=True)
     time.sleep(600)
@@ -227,3 +232,18 @@ def test_a_killed_test_process_leaves_no_server_behind(bin_dir: Path) -> None:
     assert not folder.exists()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(host="127.0.0.1", port=int(port_text), connect_timeout=5).close()
+
+
+def test_an_env_url_that_does_not_answer_fails_without_its_password() -> None:
+    url = f"postgresql+psycopg://someone:s3cret-pw@127.0.0.1:{free_port()}/scratch"
+    with pytest.raises(postgres.PostgresUnavailable) as refused:
+        postgres.external_server(url)
+    message = str(refused.value)
+    assert "CONVOPORT_TEST_POSTGRES_URL" in message
+    assert "does not answer" in message
+    assert "s3cret-pw" not in message
+
+
+def test_an_env_url_must_be_a_postgresql_one() -> None:
+    with pytest.raises(postgres.PostgresUnavailable, match="postgresql://"):
+        postgres.external_server("mysql://someone:s3cret-pw@127.0.0.1/scratch")
