@@ -10,6 +10,7 @@ BUILTIN_ADAPTERS: dict[str, str] = {
     "gladia": "convoport.adapters.gladia.adapter:GladiaAdapter",
     "illocution": "convoport.adapters.illocution.adapter:IllocutionAdapter",
     "local": "convoport.adapters.local.adapter:LocalAdapter",
+    "postgresql": "convoport.adapters.postgresql.adapter:PostgresAdapter",
     "realtimekit": "convoport.adapters.realtimekit.adapter:RealtimeKitAdapter",
     "syllable": "convoport.adapters.syllable.adapter:SyllableAdapter",
 }

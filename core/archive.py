@@ -24,6 +24,15 @@ time, a second one fails at once; a database that allows several writers may mak
 4. ``_record_failure(ref, reason)`` — a session that kept failing is written to the ledger as
    failed (with its reason) so the run can go on and a rerun retries it.
 
+**Several writers.** An archive that several processes or machines may write at once (a
+PostgreSQL archive: many migrations, or the workers of one) sets ``multi_writer`` and
+implements ``_claim(ref)``: before copying a session the migration claims it, and copies it
+only when the answer is ``claimed``. The claim lasts a lease (renewed by the backend while it
+is held), ends with the session's commit or its recorded failure, and a claim whose holder died
+lapses at the end of its lease, so another writer takes it over. The commit of a claimed
+session checks the claim is still its own (a copy whose lease lapsed is not committed twice).
+A single-writer archive answers ``claimed`` at once: its writer claim already excludes others.
+
 Re-processing adds ``_add_transcript(ref, transcript)``: a new transcript stored beside the
 original ones of the same session.
 
@@ -46,7 +55,7 @@ import attrs
 
 from convoport.adapter import Adapter
 from convoport.capabilities import Capability
-from convoport.errors import ConfigError, UnsupportedOperation
+from convoport.errors import ArchiveError, ConfigError, UnsupportedOperation
 from convoport.media import MediaInput, MediaSource
 from convoport.model import (
     ChatMessage,
@@ -112,6 +121,22 @@ class LedgerEntry:
 
 
 @attrs.frozen(kw_only=True)
+class Claim:
+    """The answer to a session claim. ``state``: ``claimed`` (copy it), ``done`` (the ledger
+    says it is copied already) or ``held`` (another writer is copying it: ``holder`` names it
+    when known, ``wait`` is the seconds until its claim lapses unless renewed)."""
+
+    state: str
+    holder: str | None = None
+    wait: float | None = None
+
+
+class ClaimLost(ArchiveError):
+    """A session's claim lapsed and another writer took the session over before this one
+    committed it: nothing was written (the other writer copies it)."""
+
+
+@attrs.frozen(kw_only=True)
 class VerifyIssue:
     """One problem ``verify`` found. ``ref`` is the session (``"gladia:abc"``) when known,
     ``path`` the media path relative to the media root when it concerns a file."""
@@ -168,6 +193,9 @@ class ArchiveAdapter(Adapter, abc.ABC):
     abstract method below; instantiating one that does not is a ``TypeError`` naming them.
     """
 
+    #: Whether several processes may write at once (then sessions are claimed one by one).
+    multi_writer: ClassVar[bool] = False
+
     #: The config option a migration sets to create a missing destination archive (a source
     #: archive must exist, so a mistyped path never becomes a new empty archive).
     create_option: ClassVar[str | None] = "create"
@@ -223,6 +251,11 @@ class ArchiveAdapter(Adapter, abc.ABC):
         raise UnsupportedOperation("remove orphan media", self.name)
 
     # -- the sink primitives --------------------------------------------------------------
+
+    async def _claim(self, source: SessionRef) -> Claim:
+        """Claims one source session for copying (see "Several writers" in the module). A
+        single-writer archive: ``claimed``."""
+        return Claim(state="claimed")
 
     @abc.abstractmethod
     async def _ledger_entry(self, source: SessionRef) -> LedgerEntry | None: ...
@@ -296,6 +329,8 @@ def as_archive(adapter: Adapter) -> ArchiveAdapter:
 
 __all__ = [
     "ArchiveAdapter",
+    "Claim",
+    "ClaimLost",
     "LedgerEntry",
     "SessionBundle",
     "StoredMedia",

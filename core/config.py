@@ -49,6 +49,24 @@ def setting(
     )
 
 
+def flag(value: bool | str) -> bool:
+    """A boolean setting from a bool or its text (``true/false``, ``1/0``, ``yes/no``,
+    ``on/off``, any case); anything else is a ``ValueError`` naming the value."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"expected true or false, got {value!r}")
+
+
+def optional_text(value: Any) -> str | None:
+    """A text setting where blank means unset (None)."""
+    return None if value is None or str(value).strip() == "" else str(value)
+
+
 def secret_values(config: Any) -> list[str]:
     """The values of a config's secret settings (fed to redactors)."""
     values = []
@@ -112,4 +130,4 @@ def build_config(
         raise ConfigError(f"invalid {provider} configuration: {exc}") from None
 
 
-__all__ = ["build_config", "env_names", "secret_values", "setting"]
+__all__ = ["build_config", "env_names", "flag", "optional_text", "secret_values", "setting"]

@@ -35,7 +35,14 @@ from typing import Any
 import anyio
 import attrs
 
-from convoport.archive import ArchiveAdapter, LedgerEntry, SessionBundle, StoredMedia, as_archive
+from convoport.archive import (
+    ArchiveAdapter,
+    ClaimLost,
+    LedgerEntry,
+    SessionBundle,
+    StoredMedia,
+    as_archive,
+)
 from convoport.capabilities import Capability
 from convoport.client import AsyncClient
 from convoport.connect import adapter_class, connect
@@ -475,9 +482,33 @@ class _Runner:
     async def _guarded(self, session: Session, ref: SessionRef, limiter: anyio.Semaphore) -> None:
         try:
             self.progress.session_started(ref)
-            self._finish(await self._with_attempts(session, ref))
+            self._finish(await self._claimed_and_copied(session, ref))
         finally:
             limiter.release()
+
+    async def _claimed_and_copied(self, session: Session, ref: SessionRef) -> SessionOutcome:
+        """Copies one session once the destination's claim on it is this run's (an archive
+        several writers share); a session another writer holds is waited for once, until
+        its claim would lapse, then skipped if that writer is still at it."""
+        sink = self.sink
+        if (
+            self.mode == "copy"
+            and sink is not None
+            and sink.multi_writer
+            and not self.options.dry_run
+        ):
+            claim = await sink._claim(ref)
+            if claim.state == "held" and claim.wait is not None:
+                await anyio.sleep(claim.wait + 0.05)
+                claim = await sink._claim(ref)
+            if claim.state == "done":
+                return SessionOutcome(ref=ref, state="skipped", reason="already copied")
+            if claim.state != "claimed":
+                holder = f" ({claim.holder})" if claim.holder else ""
+                return SessionOutcome(
+                    ref=ref, state="skipped", reason=f"being copied by another writer{holder}"
+                )
+        return await self._with_attempts(session, ref)
 
     def _source_ref(self, session: Session) -> SessionRef:
         # A vendor's sessions are its own; an archive's keep the reference of their origin,
@@ -506,6 +537,10 @@ class _Runner:
                 )
                 await anyio.sleep(delay)
                 delay *= 2
+            except ClaimLost as exc:
+                return SessionOutcome(
+                    ref=ref, state="skipped", reason=f"taken over by another writer ({exc})"
+                )
             except ConvoportError as exc:
                 return await self._failed(ref, exc)
             except Exception as exc:  # a bug or an unreadable input: this session only

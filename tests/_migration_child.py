@@ -29,7 +29,7 @@ def main() -> None:
 
         original = LocalAdapter._commit_session
 
-        async def commit(self: LocalAdapter, bundle: Any) -> None:
+        async def commit(self: Any, bundle: Any) -> None:
             state["commit"] += 1
             if state["commit"] >= limit:
                 os.kill(os.getpid(), signal.SIGKILL)

@@ -3,6 +3,8 @@
 ``convoport.connect("local:./archive")``; see :mod:`convoport.adapters.local.adapter`.
 """
 
-from .adapter import LocalAdapter, LocalConfig, VerifyIssue, VerifyReport
+from convoport.archive import VerifyIssue, VerifyReport
+
+from .adapter import LocalAdapter, LocalConfig
 
 __all__ = ["LocalAdapter", "LocalConfig", "VerifyIssue", "VerifyReport"]

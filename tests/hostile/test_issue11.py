@@ -40,7 +40,8 @@ from convoport.adapter import Adapter, load_object
 from convoport.adapters._builtin import BUILTIN_ADAPTERS
 from convoport.adapters.gladia import translate as gladia_translate
 from convoport.adapters.illocution import translate as illocution_translate
-from convoport.adapters.local import schema, store
+from convoport.adapters.local import store
+from convoport.store import schema
 from convoport.capabilities import Capability
 from convoport.cli import cli
 from convoport.cli._app import os_error_message
@@ -362,9 +363,15 @@ async def test_6_a_read_only_archive_is_read_and_refuses_writes(
         assert not (folder / "catalog.sqlite-wal").exists()
 
 
+def _version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+
 def _downgrade_to_v1(folder: Path) -> None:
+    """The catalog as convoport 0.1.0 wrote schema version 1 (no Alembic history)."""
     with catalog_db(folder) as conn:
-        conn.execute("DROP TABLE settings")
+        for table in ("settings", "session_meta", "claims", "alembic_version"):
+            conn.execute(f"DROP TABLE {table}")
         conn.execute("UPDATE schema_version SET version = 1")
 
 
@@ -375,12 +382,12 @@ async def test_6_an_older_schema_is_read_without_upgrading(tmp_path: Path) -> No
     async with convoport.connect(f"local:{folder}") as client:
         assert [s.id async for s in client.list_sessions()] == ["abc"]
     with catalog_db(folder) as conn:
-        assert schema.current_version(conn) == 1
+        assert _version(conn) == 1
     # the first write upgrades it
     async with convoport.connect(f"local:{folder}") as client:
         await archive_session(client.adapter, make_session("def"))  # type: ignore[arg-type]
     with catalog_db(folder) as conn:
-        assert schema.current_version(conn) == schema.LATEST
+        assert _version(conn) == schema.LATEST
 
 
 async def test_6_an_older_schema_on_read_only_media_is_read(

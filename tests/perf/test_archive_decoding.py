@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import convoport
-from convoport.adapters.local.store import session_from_neutral, transcript_from_neutral
+from convoport.store.catalog import session_from_neutral, transcript_from_neutral
 from convoport.archive import as_archive
 from convoport.migration import migrate
 from convoport.model import Session, Transcript

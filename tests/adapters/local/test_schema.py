@@ -9,8 +9,11 @@ import pytest
 
 import convoport
 from convoport import ArchiveError, ConfigError
-from convoport.adapters.local import schema
+import sqlalchemy as sa
+
 from convoport.adapters.local.adapter import LocalAdapter
+from convoport.store import schema
+from convoport.store.upgrade import current_version, upgrade
 
 from ._helpers import archive_session, catalog_db, make_session
 
@@ -39,8 +42,8 @@ async def test_reopening_keeps_the_data(tmp_path: Path) -> None:
 
 async def test_foreign_keys_are_enforced(adapter: LocalAdapter) -> None:
     catalog, _ = await adapter._stores()
-    with pytest.raises(sqlite3.IntegrityError):
-        catalog.conn.execute("INSERT INTO summaries (session_pk, neutral) VALUES (12345, '{}')")
+    with pytest.raises(sa.exc.IntegrityError), catalog.transaction() as conn:
+        conn.execute(sa.text("INSERT INTO summaries (session_pk, neutral) VALUES (12345, '{}')"))
 
 
 async def test_newer_schema_is_refused(tmp_path: Path) -> None:
@@ -56,11 +59,13 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 
 async def test_migrations_run_from_an_empty_database(tmp_path: Path) -> None:
-    conn = sqlite3.connect(tmp_path / "x.sqlite", isolation_level=None)
-    assert schema.current_version(conn) == 0
-    assert schema.migrate(conn, "x") == schema.LATEST
-    assert schema.migrate(conn, "x") == schema.LATEST  # idempotent
-    conn.close()
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    with engine.connect() as conn:
+        assert current_version(conn) == 0
+        conn.commit()
+        assert upgrade(conn, "x") == schema.LATEST
+        assert upgrade(conn, "x") == schema.LATEST  # idempotent
+    engine.dispose()
 
 
 async def test_missing_archive_without_create(tmp_path: Path) -> None:

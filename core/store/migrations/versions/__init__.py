@@ -1,0 +1,1 @@
+"""Alembic revisions (loaded by file path; this file only makes the folder a package)."""
