@@ -28,7 +28,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncGenerator, Callable, Iterable
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing
 from datetime import datetime
 from typing import Any
 
@@ -234,6 +234,10 @@ class MigrationOptions:
     dry_run: bool = False
     limit: int | None = None
     repair: bool = False
+    #: copy exactly these (already listed) sessions instead of listing the source
+    sessions: tuple[Session, ...] | None = None
+    #: entered around each session's work: a limit shared with other processes
+    slot: Callable[[], AbstractAsyncContextManager[Any]] | None = None
 
 
 async def migrate(
@@ -251,6 +255,8 @@ async def migrate(
     progress: Progress | None = None,
     backoff_base: float = 0.5,
     repair: bool = False,
+    sessions: Iterable[Session] | None = None,
+    slot: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
 ) -> MigrationReport:
     """Copies ``source`` into ``destination`` (or re-processes an archive; see the module).
 
@@ -261,6 +267,12 @@ async def migrate(
     after). ``limit`` counts new work only, so batches of ``limit`` move forward run after
     run. ``repair=True`` re-fetches from the source exactly the sessions whose media the
     destination's ``verify`` reports missing or corrupt, and leaves everything else alone.
+
+    For runners that spread one migration over processes (:mod:`convoport.cluster`):
+    ``sessions`` copies exactly those sessions (listed by the source elsewhere, with the query
+    applied there) instead of listing the source; ``slot()`` is entered around each
+    session's work, so a limit shared across processes (a cluster-wide semaphore on the
+    vendor's concurrent requests) holds.
     """
     if concurrency < 1:
         raise ConfigError(f"concurrency must be >= 1, got {concurrency}")
@@ -288,6 +300,8 @@ async def migrate(
         dry_run=dry_run,
         limit=limit,
         repair=repair,
+        sessions=None if sessions is None else tuple(sessions),
+        slot=slot,
     )
     owned: list[AsyncClient] = []
     try:
@@ -414,6 +428,10 @@ class _Runner:
     async def _sessions(self) -> AsyncGenerator[Session, None]:
         """What this run works on: the source's listing, or for a repair the sessions the
         destination's verify finds wrong (fetched again from the source)."""
+        if self.options.sessions is not None:
+            for session in self.options.sessions:
+                yield session
+            return
         if not self.options.repair:
             async with aclosing(self.src.list_sessions(self.options.query)) as listing:
                 async for session in listing:
@@ -482,7 +500,12 @@ class _Runner:
     async def _guarded(self, session: Session, ref: SessionRef, limiter: anyio.Semaphore) -> None:
         try:
             self.progress.session_started(ref)
-            self._finish(await self._claimed_and_copied(session, ref))
+            if self.options.slot is None:
+                outcome = await self._claimed_and_copied(session, ref)
+            else:
+                async with self.options.slot():
+                    outcome = await self._claimed_and_copied(session, ref)
+            self._finish(outcome)
         finally:
             limiter.release()
 
