@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
 import os
 import signal
 import subprocess
@@ -100,6 +101,24 @@ async def _recordings(client: AsyncClient) -> list[tuple[str, Recording]]:
 def _secret_free(error: BaseException) -> None:
     for text in (str(error), repr(error), str(getattr(error, "hint", ""))):
         assert s3.SECRET_KEY not in text
+
+
+# -- the test support's skip/fail rule ----------------------------------------------------
+
+
+def test_without_moto_the_tests_skip_unless_services_are_required(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name: None if name == "moto" else real(name)
+    )
+    monkeypatch.delenv(s3.REQUIRE_ENV, raising=False)
+    with pytest.raises(pytest.skip.Exception, match="moto"):
+        s3.require_s3()
+    monkeypatch.setenv(s3.REQUIRE_ENV, "1")
+    with pytest.raises(pytest.fail.Exception, match=f"{s3.REQUIRE_ENV} is set.*moto"):
+        s3.require_s3()
 
 
 # -- the store itself --------------------------------------------------------------------

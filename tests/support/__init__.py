@@ -20,6 +20,9 @@ One job per module; what only one vendor needs stays in that vendor's folder:
 - :mod:`tests.support.cli`: running the command line in-process and reading its JSON.
 - :mod:`tests.support.postgres`: a throwaway PostgreSQL server per session and a fresh database
   per test (the ``postgres_server`` and ``postgres_url`` fixtures of ``tests/conftest.py``).
+- :mod:`tests.support.s3`: moto's S3 server in a subprocess on loopback, fake credentials for it,
+  and the skip/fail rule for tests that need it (the ``s3_endpoint`` and ``s3_bucket`` fixtures
+  of ``tests/store/conftest.py``).
 
 Nothing here imports a vendor adapter or a vendor's test folder: each module takes the
 vendor's values (its document, host, package, payloads) as arguments.
