@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.table import Table
 
 from convoport.cli._app import EXIT_ERROR, EXIT_INTERRUPTED, State, cli, json_option
+from convoport.errors import ConfigError
 
 if TYPE_CHECKING:
     from convoport.migration import MigrationReport
@@ -60,6 +61,42 @@ from convoport.cli._common import (
     "missing or corrupt in DESTINATION, remove the orphan media files it finds (left by an "
     "interrupted run); leave everything else alone.",
 )
+@click.option(
+    "--media",
+    metavar="URL",
+    help="Where DESTINATION keeps recordings: a folder or an fsspec URL such as "
+    "s3://bucket/prefix (an archive remembers the first one it is given).",
+)
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Seconds a writer's claim on a session lasts unless renewed, for an archive several "
+    "writers share (postgresql://); a dead writer's sessions are taken over after it "
+    "[default: 60, env CONVOPORT_CLAIM_LEASE].",
+)
+@click.option(
+    "--dask",
+    "dask_address",
+    metavar="ADDRESS",
+    help="Spread the copying over the Dask cluster whose scheduler is at ADDRESS "
+    "(tcp://HOST:8786); DESTINATION must be an archive several writers share "
+    "(postgresql://). See docs/scale-out.md.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    metavar="N",
+    help="Spread the copying over N worker processes on this machine (a local Dask "
+    "cluster); each copies --concurrency sessions at once.",
+)
+@click.option(
+    "--max-requests",
+    type=click.IntRange(1),
+    metavar="N",
+    help="With --dask/--workers: at most N sessions (so vendor requests) at once over all "
+    "workers together.",
+)
 @sandbox_option
 @json_option
 @click.pass_obj
@@ -80,35 +117,74 @@ def migrate_command(
     limit: int | None,
     dry_run: bool,
     repair: bool,
+    media: str | None,
+    lease: float | None,
+    dask_address: str | None,
+    workers: int | None,
+    max_requests: int | None,
     sandbox: bool,
 ) -> None:
-    """Copy SOURCE's sessions into DESTINATION (an archive, local:PATH), or re-process an
-    archive's recordings with an ingest backend (migrate local:PATH illocution).
+    """Copy SOURCE's sessions into DESTINATION (an archive: local:PATH, or
+    postgresql://USER@HOST/DB with --media URL), or re-process an archive's recordings with
+    an ingest backend (migrate local:PATH illocution).
+
+    With --dask ADDRESS or --workers N the copying is spread over Dask workers (into an
+    archive several writers share); the closing table and --json are the same.
 
     Interrupted (Ctrl-C), it prints the report of what finished and exits 130; a rerun goes
     on from there."""
     from convoport.cli._progress import MigrationBars
-    from convoport.migration import migrate
 
     query = build_query(status, since, until, day, meta, search, order)
+    distributed = dask_address is not None or workers is not None
+    _check_options(destination, distributed, dask_address, workers, max_requests, lease)
+    if distributed and (dry_run or repair):
+        raise ConfigError(
+            f"--{'dry-run' if dry_run else 'repair'} runs in one process",
+            hint="drop --dask/--workers for it",
+        )
     bars = MigrationBars(state)
     try:
         with bars:
-            report = run(
-                migrate(
-                    source,
-                    destination,
-                    query=query,
-                    include=include or None,
-                    concurrency=concurrency,
-                    attempts=attempts,
-                    dry_run=dry_run,
-                    limit=limit,
-                    sandbox=sandbox,
-                    progress=bars,
-                    repair=repair,
+            if distributed:
+                from convoport.cluster import migrate_distributed
+
+                report = run(
+                    migrate_distributed(
+                        source,
+                        destination,
+                        dask=dask_address,
+                        workers=workers,
+                        concurrency=concurrency,
+                        max_requests=max_requests,
+                        progress=bars,
+                        media_root=media,
+                        claim_lease=lease,
+                        sandbox=sandbox,
+                        query=query,
+                        include=include or None,
+                        attempts=attempts,
+                        limit=limit,
+                    )
                 )
-            )
+            else:
+                report = run(
+                    _migrate_here(
+                        source,
+                        destination,
+                        media=media,
+                        lease=lease,
+                        query=query,
+                        include=include or None,
+                        concurrency=concurrency,
+                        attempts=attempts,
+                        dry_run=dry_run,
+                        limit=limit,
+                        sandbox=sandbox,
+                        progress=bars,
+                        repair=repair,
+                    )
+                )
     except KeyboardInterrupt:
         partial = bars.report
         if partial is None:
@@ -124,6 +200,71 @@ def migrate_command(
     _emit_report(state, report)
     if not report.ok:
         raise SystemExit(EXIT_ERROR)
+
+
+def _check_options(
+    destination: str,
+    distributed: bool,
+    dask_address: str | None,
+    workers: int | None,
+    max_requests: int | None,
+    lease: float | None,
+) -> None:
+    """Refuses option combinations that cannot mean anything (``ConfigError``)."""
+    if dask_address is not None and workers is not None:
+        raise ConfigError(
+            "--dask and --workers both name a cluster",
+            hint="--dask ADDRESS uses a running one; --workers N starts one here",
+        )
+    if max_requests is not None and not distributed:
+        raise ConfigError(
+            "--max-requests limits the requests of the workers of a distributed run",
+            hint="add --workers N or --dask ADDRESS, or use --concurrency in one process",
+        )
+    if lease is not None:
+        from convoport.archive import ArchiveAdapter
+        from convoport.connect import adapter_class
+
+        cls = adapter_class(destination.partition(":")[0])
+        if not (issubclass(cls, ArchiveAdapter) and cls.multi_writer):
+            raise ConfigError(
+                f"--lease is for an archive several writers share; {cls.name} is not one",
+                hint="drop --lease, or migrate into postgresql://USER@HOST/DB",
+            )
+
+
+async def _migrate_here(
+    source: str,
+    destination: str,
+    *,
+    media: str | None,
+    lease: float | None,
+    dry_run: bool,
+    sandbox: bool,
+    **options: Any,
+) -> MigrationReport:
+    """One process's migration; ``--media``/``--lease`` become the destination's options."""
+    from convoport.migration import migrate
+
+    if media is None and lease is None:
+        return await migrate(source, destination, dry_run=dry_run, sandbox=sandbox, **options)
+    from convoport.archive import ArchiveAdapter
+    from convoport.connect import adapter_class, connect
+
+    cls = adapter_class(destination.partition(":")[0])
+    if not issubclass(cls, ArchiveAdapter):
+        raise ConfigError(
+            f"--media is where an archive destination keeps recordings; {cls.name} is not an "
+            "archive",
+            hint="drop --media",
+        )
+    given: dict[str, Any] = cls.destination_options(create=not dry_run)
+    if media is not None:
+        given["media_root"] = media
+    if lease is not None:
+        given["claim_lease"] = lease
+    async with connect(destination, **given) as dst:
+        return await migrate(source, dst, dry_run=dry_run, sandbox=sandbox, **options)
 
 
 #: How each kind of run names the sessions it did (the table's first row).

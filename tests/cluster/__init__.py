@@ -1,0 +1,1 @@
+"""A migration spread over Dask workers (``convoport.cluster``, ``migrate --workers/--dask``)."""
