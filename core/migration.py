@@ -79,6 +79,11 @@ ARTIFACTS: dict[str, Capability] = {
 }
 
 
+#: Seconds between two claims of a session another writer holds.
+_CLAIM_POLL = 0.25
+#: Seconds to wait for a claim another writer is deciding at this instant (a locked row).
+_DECIDING = 2.0
+
 #: The states a session can end a run in.
 STATES = ("copied", "repaired", "reprocessed", "skipped", "failed", "planned")
 
@@ -511,18 +516,24 @@ class _Runner:
 
     async def _claimed_and_copied(self, session: Session, ref: SessionRef) -> SessionOutcome:
         """Copies one session once the destination's claim on it is this run's (an archive
-        several writers share); a session another writer holds is waited for once, until
-        its claim would lapse, then skipped if that writer is still at it."""
+        several writers share). A session another writer holds is waited for, polling every
+        :data:`_CLAIM_POLL` seconds, until that claim would lapse: it ends done (skipped as
+        already copied), lapses (this run takes it over) or was renewed (skipped: that writer
+        is still at it, and a later run picks the session up if it fails)."""
         sink = self.sink
-        if (
-            self.mode == "copy"
-            and sink is not None
-            and sink.multi_writer
-            and not self.options.dry_run
-        ):
+        shared = sink is not None and sink.multi_writer and self.mode == "copy"
+        if shared and sink is not None and not self.options.dry_run:
             claim = await sink._claim(ref)
-            if claim.state == "held" and claim.wait is not None:
-                await anyio.sleep(claim.wait + 0.05)
+            deadline: float | None = None
+            while claim.state == "held":
+                # wait, polling, until the holder's claim would lapse: a holder that finishes
+                # makes it done, one that died lets it lapse, one still at it renews it
+                now = time.monotonic()
+                if deadline is None:
+                    deadline = now + (_DECIDING if claim.wait is None else claim.wait + 0.05)
+                if now >= deadline:
+                    break
+                await anyio.sleep(min(_CLAIM_POLL, deadline - now))
                 claim = await sink._claim(ref)
             if claim.state == "done":
                 return SessionOutcome(ref=ref, state="skipped", reason="already copied")

@@ -1,7 +1,10 @@
 """Run as a subprocess by tests/test_migrate_gladia.py: migrates the sandbox Gladia into an
 archive and, when asked, kills itself with SIGKILL at a precise point.
 
-    python -m tests._migration_child ARCHIVE [sessions N | bytes N]
+    python -m tests._migration_child ARCHIVE [sessions N | bytes N | commit N]
+
+ARCHIVE is a folder (a ``local:`` archive) or a ``postgresql://`` URL (its media go to the
+folder named by the environment variable ``CHILD_MEDIA_ROOT``).
 
 ``sessions N`` dies right after the N-th session finished; ``bytes N`` dies once N media bytes
 have been moved (in the middle of a recording); ``commit N`` dies at the N-th commit, after
@@ -25,9 +28,9 @@ def main() -> None:
     limit = int(sys.argv[3]) if len(sys.argv) > 3 else 0
     state = {"sessions": 0, "bytes": 0, "commit": 0}
     if mode == "commit":
-        from convoport.adapters.local.adapter import LocalAdapter
+        from convoport.store.sqlarchive import SqlArchive
 
-        original = LocalAdapter._commit_session
+        original = SqlArchive._commit_session
 
         async def commit(self: Any, bundle: Any) -> None:
             state["commit"] += 1
@@ -35,7 +38,7 @@ def main() -> None:
                 os.kill(os.getpid(), signal.SIGKILL)
             await original(self, bundle)
 
-        LocalAdapter._commit_session = commit  # type: ignore[method-assign]
+        SqlArchive._commit_session = commit  # type: ignore[method-assign]
 
     def on(kind: str, value: Any) -> None:
         if kind == "finished":
@@ -45,11 +48,24 @@ def main() -> None:
         if mode in ("sessions", "bytes") and state[mode] >= limit:
             os.kill(os.getpid(), signal.SIGKILL)
 
-    report = asyncio.run(
-        migrate(
-            "gladia", f"local:{archive}", sandbox=True, progress=progress_from(on), concurrency=2
-        )
-    )
+    async def run() -> Any:
+        if archive.startswith("postgresql:"):
+            import convoport
+
+            destination: Any = convoport.connect(
+                archive, media_root=os.environ["CHILD_MEDIA_ROOT"], create=True
+            )
+        else:
+            destination = f"local:{archive}"
+        try:
+            return await migrate(
+                "gladia", destination, sandbox=True, progress=progress_from(on), concurrency=2
+            )
+        finally:
+            if not isinstance(destination, str):
+                await destination.aclose()
+
+    report = asyncio.run(run())
     print(f"copied={report.copied} skipped={report.skipped} failed={report.failed}")
     sys.exit(0 if report.ok else 1)
 

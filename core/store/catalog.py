@@ -628,19 +628,19 @@ class Catalog:
     # -- claims (several writers) ---------------------------------------------------------
 
     @_guarded("claim a session")
-    def claim(self, source: str, holder: str, lease: float) -> ClaimState:
+    def claim(
+        self, source: str, holder: str, lease: float, *, take_from: str | None = None
+    ) -> ClaimState:
         """Claims ``source`` for ``holder`` for ``lease`` seconds: taken when nobody holds it,
         when ``holder`` does already, or when the holder's claim lapsed (a writer that died).
         A session the ledger says is done is not claimed. The claim row is read with ``FOR
         UPDATE SKIP LOCKED``: a writer deciding the same session at this instant makes this
-        one see it ``held`` instead of waiting."""
+        one see it ``held`` instead of waiting. ``take_from`` names a holder known to be dead
+        (a process of this machine that is gone): its claim is taken over before it lapses."""
         with self.transaction() as conn:
-            done = conn.execute(
-                sa.text("SELECT state FROM ledger WHERE source = :source"), {"source": source}
-            ).first()
             now = float(conn.execute(sa.text(f"SELECT {self._now_sql}")).scalar_one())
-            if done is not None and done[0] == "done":
-                return ClaimState(state="done", now=now)
+            # the claim row first: a writer committing this session holds it locked until its
+            # commit, so the ledger read below sees that commit (never a copy made twice)
             conn.execute(
                 sa.text(
                     "INSERT INTO claims (source, holder, expires_at) VALUES (:source, :holder, 0) "
@@ -658,8 +658,14 @@ class Catalog:
             if row is None:
                 return ClaimState(state="held", now=now)
             current, expires = str(row[0]), float(row[1])
-            if current != holder and expires > now:
+            if current not in (holder, take_from) and expires > now:
                 return ClaimState(state="held", holder=current, expires_at=expires, now=now)
+            done = conn.execute(
+                sa.text("SELECT state FROM ledger WHERE source = :source"), {"source": source}
+            ).first()
+            if done is not None and done[0] == "done":
+                conn.execute(_RELEASE, {"source": source, "holder": current})
+                return ClaimState(state="done", now=now)
             conn.execute(
                 sa.text(
                     "UPDATE claims SET holder = :holder, expires_at = :expires "

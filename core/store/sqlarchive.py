@@ -143,6 +143,24 @@ def _session_cursor(cursor: Cursor | None) -> SessionCursor | None:
     return (str(part), None if created is None else str(created), str(ref))
 
 
+def _dead_here(holder: str | None) -> bool:
+    """Whether a claim's holder (``host:pid:token``) was a process of this machine that no
+    longer runs. Unsure (another machine, a process of another user): False."""
+    if not holder:
+        return False
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 class SqlArchive(ArchiveAdapter):
     """An archive on a SQL catalog and a media store (see the module docstring)."""
 
@@ -187,6 +205,11 @@ class SqlArchive(ArchiveAdapter):
             return Claim(state="claimed")
         ref = str(source)
         state = await self._db(lambda c: c.claim(ref, self.holder, self.claim_lease))
+        dead = state.holder if state.state == "held" and _dead_here(state.holder) else None
+        if dead is not None:  # a killed run of this machine: no need to wait for its lease
+            state = await self._db(
+                lambda c: c.claim(ref, self.holder, self.claim_lease, take_from=dead)
+            )
         if state.state == "claimed":
             self._held.add(ref)
             self._start_renewing()

@@ -41,7 +41,6 @@ from convoport.adapters._builtin import BUILTIN_ADAPTERS
 from convoport.adapters.gladia import translate as gladia_translate
 from convoport.adapters.illocution import translate as illocution_translate
 from convoport.adapters.local import store
-from convoport.store import schema
 from convoport.capabilities import Capability
 from convoport.cli import cli
 from convoport.cli._app import os_error_message
@@ -52,6 +51,7 @@ from convoport.model import Recording
 from convoport.pagination import next_url
 from convoport.sandbox import InProcessTransport, make_wav, tone_pcm, wav_info
 from convoport.sse import to_event
+from convoport.store import schema
 
 from ..adapters.local._helpers import archive_session, catalog_db, make_session
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 import convoport
-from convoport.store.catalog import session_from_neutral, transcript_from_neutral
 from convoport.archive import as_archive
 from convoport.migration import migrate
 from convoport.model import Session, Transcript
 from convoport.serde import from_json, to_json
+from convoport.store.catalog import session_from_neutral, transcript_from_neutral
 
 pytestmark = pytest.mark.anyio
 

@@ -9,7 +9,6 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from convoport.adapters.local.adapter import LocalAdapter
 from convoport.archive import SessionBundle, StoredMedia
 from convoport.model import (
     ChatMessage,
@@ -23,6 +22,7 @@ from convoport.model import (
     Utterance,
     Word,
 )
+from convoport.store.sqlarchive import SqlArchive
 
 BASE = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 
@@ -130,7 +130,7 @@ async def achunks(data: bytes, size: int = 1 << 16) -> AsyncIterator[bytes]:
 
 
 async def archive_session(
-    adapter: LocalAdapter,
+    adapter: SqlArchive,
     session: Session,
     recordings: dict[str, bytes] | None = None,
     *,

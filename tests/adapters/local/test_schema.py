@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 import convoport
 from convoport import ArchiveError, ConfigError
-import sqlalchemy as sa
-
 from convoport.adapters.local.adapter import LocalAdapter
 from convoport.store import schema
 from convoport.store.upgrade import current_version, upgrade
