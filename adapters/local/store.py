@@ -36,7 +36,7 @@ CATALOG_NAME = "catalog.sqlite"
 READ_ONLY_MODES = ("mode=ro", "mode=ro&immutable=1")
 
 
-def _engine(conn: sqlite3.Connection) -> sa.Engine:
+def sqlite_engine(conn: sqlite3.Connection) -> sa.Engine:
     """An engine over the one connection (used under the catalog's lock), beginning its own
     transactions: ``BEGIN IMMEDIATE`` for a connection with the ``convoport_write`` option."""
     engine = sa.create_engine("sqlite://", creator=lambda: conn, poolclass=StaticPool)
@@ -96,7 +96,7 @@ def open_catalog(folder: Path, *, create: bool, busy_timeout: float = 30.0) -> C
             f"cannot open the archive catalog {db}: {exc}",
             hint="check the file's permissions; run 'convoport verify' on it",
         ) from exc
-    engine = _engine(conn)
+    engine = sqlite_engine(conn)
     catalog = Catalog(engine, where=str(db))
     try:
         _setup(catalog, conn, busy_timeout, create=create)
@@ -122,7 +122,7 @@ def _open_read_only(db: Path, busy_timeout: float) -> Catalog:
         except sqlite3.Error as exc:
             last = exc
             continue
-        catalog = Catalog(_engine(conn), where=str(db), read_only=True)
+        catalog = Catalog(sqlite_engine(conn), where=str(db), read_only=True)
         try:
             _prepare(conn, busy_timeout)
             version = _version(catalog)
@@ -254,4 +254,11 @@ def _may_write(db: Path) -> bool:
     return os.access(db, os.W_OK) and os.access(db.parent, os.W_OK | os.X_OK)
 
 
-__all__ = ["CATALOG_NAME", "READ_ONLY_MODES", "Catalog", "catalog_path", "open_catalog"]
+__all__ = [
+    "CATALOG_NAME",
+    "READ_ONLY_MODES",
+    "Catalog",
+    "catalog_path",
+    "open_catalog",
+    "sqlite_engine",
+]
