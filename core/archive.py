@@ -244,6 +244,13 @@ class ArchiveAdapter(Adapter, abc.ABC):
         """Re-hashes every media file (streamed), checks the catalog against the media and
         the ledger against the catalog. Nothing is changed."""
 
+    async def media_checksums(self) -> dict[str, tuple[tuple[str, int, str], ...]]:
+        """Every archived recording as the catalog records it: ``(recording id, size in
+        bytes, sha256 hex)`` in the source's order, by session reference (``"gladia:abc"``).
+        What ``convoport archive copy`` compares between two archives (``verify`` proves the
+        files match these). An archive that cannot tell: ``UnsupportedOperation``."""
+        raise UnsupportedOperation("list media checksums", self.name)
+
     async def _remove_orphan(self, path: str) -> None:
         """Removes one media file that no recording names (``verify``'s orphans: what a run
         interrupted between storing media and committing it leaves behind); ``migrate

@@ -496,7 +496,9 @@ class _Runner:
             entry = await self._ledger_entry(self.sink, ref)
             if entry is not None and entry.state == "done":
                 return SessionOutcome(ref=ref, state="skipped", reason="already copied")
-        if not session.status.terminal:
+        # An archive's sessions are copied whatever their state: an archived snapshot of a
+        # session that was still running (a live session's) is all there is of it.
+        if not session.status.terminal and not isinstance(self.src.adapter, ArchiveAdapter):
             return SessionOutcome(
                 ref=ref, state="skipped", reason=f"not finished ({session.status.value})"
             )
@@ -683,6 +685,9 @@ class _Runner:
             chat=tuple(chat),
             media=tuple(media),
             provider_data=raw,
+            # an unfinished session (from an archive) stays an incomplete snapshot: the ledger
+            # does not mark it done, as in the archive it came from
+            complete=session.status.terminal,
         )
         await sink._commit_session(bundle)
         state = "repaired" if self.options.repair else "copied"

@@ -2,7 +2,8 @@
 
 A :class:`Redactor` knows two kinds of secret: exact values it was told about (an API key, a
 token taken from a URL) and patterns that look like credentials wherever they appear
-(``Authorization: Bearer …``, ``token=…`` in a query string, ``"api_key": "…"`` in JSON).
+(``Authorization: Bearer …``, ``token=…`` in a query string, ``"api_key": "…"`` in JSON, the
+password of ``scheme://user:password@host``).
 Every string convoport prints or stores that may have touched a credential goes through one.
 """
 
@@ -58,6 +59,8 @@ _PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(rf"(?i)(?<![A-Za-z0-9_-])({_KEY_ALTERNATION})=([^&\s\"'#]+)"),
     # "api_key": "abc" in JSON
     re.compile(rf"(?i)\"({_KEY_ALTERNATION})\"\s*:\s*\"([^\"]*)\""),
+    # the password in a URL's user info: postgresql://user:password@host/db
+    re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/:@]*):([^\s/@]+)@"),
     # header-style lines: x-gladia-key: abc
     re.compile(
         r"(?i)\b(" + "|".join(re.escape(h) for h in sorted(SECRET_HEADERS)) + r")\s*:\s*([^\s,;]+)"

@@ -8,7 +8,8 @@ every list filter in SQL, the original transcript first, ``verify``, ``ingest``.
 
 Options (:class:`PostgresConfig`): ``url``; ``media_root`` where recordings go (an fsspec URL
 such as ``s3://bucket/archive``, or a folder every writer can reach); the archive remembers
-the first one it is given, so later connections may omit it; ``create`` (default False)
+the first one it is given, so later connections may omit it (and one that names another
+location is refused: every writer must put media where every reader looks); ``create`` (default False)
 creates the catalog's tables in an empty database — a migration opens its destination with
 ``create=True``; ``claim_lease`` seconds (default 60, env ``CONVOPORT_CLAIM_LEASE``);
 ``pool_size`` connections (default 8); ``connect_timeout`` seconds (default 10).
@@ -143,15 +144,20 @@ class PostgresAdapter(SqlArchive):
         )
 
     def _choose_media_root(self, catalog: Catalog) -> str:
-        """The media root given to ``connect``, else the one the archive remembers (the
-        first one it was given). Neither: ``ConfigError`` (a team archive has no folder of
-        its own to keep media beside)."""
+        """The media root the archive remembers (the first one it was given; the one given
+        to ``connect`` must be the same, since every writer and reader shares it). None at
+        all: ``ConfigError`` (a team archive has no folder of its own to keep media beside)."""
         given = self.config.media_root
         remembered = catalog.setting("media_root")
         if remembered is None and given and not catalog.read_only:
             remembered = catalog.set_default("media_root", absolute_root(given))
-        if given:
-            return given
+        if given and remembered is not None and absolute_root(given) != remembered:
+            # every writer must put media where every reader looks for them
+            raise ConfigError(
+                f"the PostgreSQL archive at {self.where} keeps its media at {remembered}, "
+                f"not {given}",
+                hint="drop --media (the archive remembers its own), or give that location",
+            )
         if remembered is not None:
             return remembered
         raise ConfigError(

@@ -90,7 +90,10 @@ def fail(state: State | None, error: BaseException) -> NoReturn:
         message = " ".join(str(error).split()) or type(error).__name__
         if not isinstance(error, ConvoportError):
             message = f"{type(error).__name__}: {message}"
-    click.echo(f"convoport: error: {message}", err=True)
+    from convoport.redact import DEFAULT_REDACTOR
+
+    # a target on the command line may carry a password (postgresql://user:pw@host/db)
+    click.echo(f"convoport: error: {DEFAULT_REDACTOR.text(message)}", err=True)
     raise SystemExit(exit_code_for(error))
 
 
@@ -144,6 +147,7 @@ _default_showwarning = warnings.showwarning
 #: command name -> (module that registers it, its one-line help): what ``convoport --help``
 #: lists without importing the modules (``tests/perf/test_cli_table.py`` keeps it true).
 COMMANDS: dict[str, tuple[str, str]] = {
+    "archive": ("convoport.cli._archive", "Whole-archive operations."),
     "emulate": (
         "convoport.cli._emulate",
         "Serve a vendor emulator over a real socket (for any HTTP client or the vendor's SDK).",
@@ -154,8 +158,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "migrate": (
         "convoport.cli._migrate",
-        "Copy SOURCE's sessions into DESTINATION (an archive, local:PATH), or re-process an "
-        "archive's recordings with an ingest backend (migrate local:PATH illocution).",
+        "Copy SOURCE's sessions into DESTINATION (an archive: local:PATH, or "
+        "postgresql://USER@HOST/DB with --media URL), or re-process an archive's recordings "
+        "with an ingest backend (migrate local:PATH illocution).",
     ),
     "providers": (
         "convoport.cli._providers",

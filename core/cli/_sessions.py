@@ -59,9 +59,12 @@ def sessions_list(
         return
     # An archive holds sessions of several providers: there a session is "provider:id".
     names = [s.id if s.provider == provider else str(s.ref) for s in sessions]
+    from convoport.redact import DEFAULT_REDACTOR
+
+    shown = DEFAULT_REDACTOR.text(target)  # a postgresql:// target may carry a password
     state.out.print(
         _sessions_table(
-            f"{target}: {len(sessions)} session{'' if len(sessions) == 1 else 's'}",
+            f"{shown}: {len(sessions)} session{'' if len(sessions) == 1 else 's'}",
             names,
             sessions,
             state,

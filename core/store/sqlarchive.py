@@ -540,6 +540,12 @@ class SqlArchive(ArchiveAdapter):
 
         await self._fs(clean)
 
+    async def media_checksums(self) -> dict[str, tuple[tuple[str, int, str], ...]]:
+        found: dict[str, list[tuple[str, int, str]]] = {}
+        for row in await self._db(lambda c: c.all_recordings()):
+            found.setdefault(row.ref, []).append((row.recording.id, row.size, row.sha256))
+        return {ref: tuple(rows) for ref, rows in found.items()}
+
     async def _remove_orphan(self, path: str) -> None:
         def remove(media: MediaStore) -> None:
             media.remove(check_relative(path))

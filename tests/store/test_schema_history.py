@@ -66,7 +66,7 @@ def test_the_history_builds_the_definition_on_postgresql(postgres_url: str) -> N
     assert _upgraded(engine) == schema.LATEST  # idempotent
     assert _differences(engine) == []
     with engine.connect() as conn:
-        collations = dict(
+        collations: dict[str, str] = dict(
             conn.execute(
                 sa.text(
                     "SELECT column_name, collation_name FROM information_schema.columns "
