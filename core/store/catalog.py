@@ -745,16 +745,16 @@ class Catalog:
         with self.transaction() as conn:
             if holder is not None:
                 self._check_claim(conn, ref, holder)
-            old_paths = {
-                row[0]
-                for row in conn.execute(
-                    sa.text(
-                        "SELECT r.path FROM recordings r JOIN sessions s ON s.pk = r.session_pk "
-                        "WHERE s.ref = :ref"
-                    ),
-                    {"ref": ref},
-                )
-            }
+            existing = self._session_pk(conn, ref)
+            old_paths: set[str] = set()
+            if existing is not None:
+                old_paths = {
+                    row[0]
+                    for row in conn.execute(
+                        sa.text("SELECT path FROM recordings WHERE session_pk = :pk"),
+                        {"pk": existing},
+                    )
+                }
             pk = int(
                 conn.execute(
                     _UPSERT_SESSION,
@@ -771,8 +771,11 @@ class Catalog:
                     },
                 ).scalar_one()
             )
-            self._replace_children(conn, pk, transcripts, summary, participants, chat, meta)
-            self._replace_recordings(conn, pk, media_rows)
+            fresh = existing is None  # a new session: no rows of it to replace
+            self._replace_children(
+                conn, pk, transcripts, summary, participants, chat, meta, fresh=fresh
+            )
+            self._replace_recordings(conn, pk, media_rows, fresh=fresh)
             total = sum(m.size for m in bundle.media)
             if bundle.complete:
                 conn.execute(_LEDGER_DONE, {"source": ref, "now": now, "bytes": total})
@@ -802,11 +805,12 @@ class Catalog:
         participants: Sequence[tuple[str, str]],
         chat: Sequence[tuple[str, str | None, str]],
         meta: Sequence[tuple[str, str]] = (),
+        *,
+        fresh: bool = False,
     ) -> None:
         key = {"pk": pk}
-        conn.execute(
-            sa.text("DELETE FROM transcripts WHERE session_pk = :pk AND origin = 'commit'"), key
-        )
+        delete = (lambda sql: None) if fresh else (lambda sql: conn.execute(sa.text(sql), key))
+        delete("DELETE FROM transcripts WHERE session_pk = :pk AND origin = 'commit'")
         if transcripts:
             conn.execute(
                 _INSERT_TRANSCRIPT,
@@ -822,13 +826,13 @@ class Catalog:
                     for index, (engine, created_at, text, digest) in enumerate(transcripts)
                 ],
             )
-        conn.execute(sa.text("DELETE FROM summaries WHERE session_pk = :pk"), key)
+        delete("DELETE FROM summaries WHERE session_pk = :pk")
         if summary is not None:
             conn.execute(
                 sa.text("INSERT INTO summaries (session_pk, neutral) VALUES (:pk, :neutral)"),
                 {"pk": pk, "neutral": summary},
             )
-        conn.execute(sa.text("DELETE FROM participants WHERE session_pk = :pk"), key)
+        delete("DELETE FROM participants WHERE session_pk = :pk")
         if participants:
             conn.execute(
                 sa.text(
@@ -840,7 +844,7 @@ class Catalog:
                     for i, (pid, text) in enumerate(participants)
                 ],
             )
-        conn.execute(sa.text("DELETE FROM chat_messages WHERE session_pk = :pk"), key)
+        delete("DELETE FROM chat_messages WHERE session_pk = :pk")
         if chat:
             conn.execute(
                 sa.text(
@@ -853,7 +857,7 @@ class Catalog:
                 ],
             )
         if "session_meta" not in self.shims:
-            conn.execute(sa.text("DELETE FROM session_meta WHERE session_pk = :pk"), key)
+            delete("DELETE FROM session_meta WHERE session_pk = :pk")
             if meta:
                 conn.execute(
                     sa.text(
@@ -863,9 +867,15 @@ class Catalog:
                 )
 
     def _replace_recordings(
-        self, conn: sa.Connection, pk: int, rows: Sequence[tuple[str, str, int, str, str]]
+        self,
+        conn: sa.Connection,
+        pk: int,
+        rows: Sequence[tuple[str, str, int, str, str]],
+        *,
+        fresh: bool = False,
     ) -> None:
-        conn.execute(sa.text("DELETE FROM recordings WHERE session_pk = :pk"), {"pk": pk})
+        if not fresh:
+            conn.execute(sa.text("DELETE FROM recordings WHERE session_pk = :pk"), {"pk": pk})
         if rows:
             conn.execute(
                 sa.text(
