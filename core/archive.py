@@ -259,8 +259,9 @@ class ArchiveAdapter(Adapter, abc.ABC):
 
     # -- the sink primitives --------------------------------------------------------------
 
-    async def _claim(self, source: SessionRef) -> Claim:
-        """Claims one source session for copying (see "Several writers" in the module). A
+    async def _claim(self, source: SessionRef, *, again: bool = False) -> Claim:
+        """Claims one source session for copying (see "Several writers" in the module);
+        ``again``: even though the ledger says it is done (a repair copies it again). A
         single-writer archive: ``claimed``."""
         return Claim(state="claimed")
 

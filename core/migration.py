@@ -525,7 +525,7 @@ class _Runner:
         sink = self.sink
         shared = sink is not None and sink.multi_writer and self.mode == "copy"
         if shared and sink is not None and not self.options.dry_run:
-            claim = await sink._claim(ref)
+            claim = await sink._claim(ref, again=self.options.repair)
             deadline: float | None = None
             while claim.state == "held":
                 # wait, polling, until the holder's claim would lapse: a holder that finishes
@@ -536,7 +536,7 @@ class _Runner:
                 if now >= deadline:
                     break
                 await anyio.sleep(min(_CLAIM_POLL, deadline - now))
-                claim = await sink._claim(ref)
+                claim = await sink._claim(ref, again=self.options.repair)
             if claim.state == "done":
                 return SessionOutcome(ref=ref, state="skipped", reason="already copied")
             if claim.state != "claimed":

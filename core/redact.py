@@ -141,7 +141,7 @@ def _replace_match(match: re.Match[str]) -> str:
     if match.re is _PATTERNS[0]:
         return f"{match.group(1)} {REDACTED}"
     value = match.group(2)
-    if value == REDACTED:
+    if value in (REDACTED, "***"):  # masked already (SQLAlchemy prints URLs with ***)
         return whole
     start = match.start(2) - match.start(0)
     end = match.end(2) - match.start(0)

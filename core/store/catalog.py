@@ -629,14 +629,21 @@ class Catalog:
 
     @_guarded("claim a session")
     def claim(
-        self, source: str, holder: str, lease: float, *, take_from: str | None = None
+        self,
+        source: str,
+        holder: str,
+        lease: float,
+        *,
+        take_from: str | None = None,
+        again: bool = False,
     ) -> ClaimState:
         """Claims ``source`` for ``holder`` for ``lease`` seconds: taken when nobody holds it,
         when ``holder`` does already, or when the holder's claim lapsed (a writer that died).
         A session the ledger says is done is not claimed. The claim row is read with ``FOR
         UPDATE SKIP LOCKED``: a writer deciding the same session at this instant makes this
         one see it ``held`` instead of waiting. ``take_from`` names a holder known to be dead
-        (a process of this machine that is gone): its claim is taken over before it lapses."""
+        (a process of this machine that is gone): its claim is taken over before it lapses.
+        ``again`` claims a session the ledger says is done (a repair copies it again)."""
         with self.transaction() as conn:
             now = float(conn.execute(sa.text(f"SELECT {self._now_sql}")).scalar_one())
             # the claim row first: a writer committing this session holds it locked until its
@@ -663,7 +670,7 @@ class Catalog:
             done = conn.execute(
                 sa.text("SELECT state FROM ledger WHERE source = :source"), {"source": source}
             ).first()
-            if done is not None and done[0] == "done":
+            if not again and done is not None and done[0] == "done":
                 conn.execute(_RELEASE, {"source": source, "holder": current})
                 return ClaimState(state="done", now=now)
             conn.execute(

@@ -197,18 +197,18 @@ class SqlArchive(ArchiveAdapter):
 
     # -- session claims (several writers) -------------------------------------------------
 
-    async def _claim(self, source: SessionRef) -> Claim:
+    async def _claim(self, source: SessionRef, *, again: bool = False) -> Claim:
         """Claims ``source`` for :attr:`claim_lease` seconds when ``multi_writer`` (the
         claim is renewed every third of the lease while this connection holds it); a
         single-writer archive answers ``claimed``."""
         if not self.multi_writer:
             return Claim(state="claimed")
         ref = str(source)
-        state = await self._db(lambda c: c.claim(ref, self.holder, self.claim_lease))
+        state = await self._db(lambda c: c.claim(ref, self.holder, self.claim_lease, again=again))
         dead = state.holder if state.state == "held" and _dead_here(state.holder) else None
         if dead is not None:  # a killed run of this machine: no need to wait for its lease
             state = await self._db(
-                lambda c: c.claim(ref, self.holder, self.claim_lease, take_from=dead)
+                lambda c: c.claim(ref, self.holder, self.claim_lease, take_from=dead, again=again)
             )
         if state.state == "claimed":
             self._held.add(ref)
