@@ -97,7 +97,7 @@ def open_catalog(folder: Path, *, create: bool, busy_timeout: float = 30.0) -> C
             hint="check the file's permissions; run 'convoport verify' on it",
         ) from exc
     engine = sqlite_engine(conn)
-    catalog = Catalog(engine, where=str(db))
+    catalog = Catalog(engine, where=str(db), raw=conn)
     try:
         _setup(catalog, conn, busy_timeout, create=create)
     except BaseException:
@@ -122,7 +122,7 @@ def _open_read_only(db: Path, busy_timeout: float) -> Catalog:
         except sqlite3.Error as exc:
             last = exc
             continue
-        catalog = Catalog(sqlite_engine(conn), where=str(db), read_only=True)
+        catalog = Catalog(sqlite_engine(conn), where=str(db), read_only=True, raw=conn)
         try:
             _prepare(conn, busy_timeout)
             version = _version(catalog)

@@ -7,9 +7,9 @@ so everything said of the local archive holds: sessions keyed by their source's 
 every list filter in SQL, the original transcript first, ``verify``, ``ingest``.
 
 Options (:class:`PostgresConfig`): ``url``; ``media_root`` where recordings go (an fsspec URL
-such as ``s3://bucket/archive``, or a folder every writer can reach); the archive remembers
-the first one it is given, so later connections may omit it (and one that names another
-location is refused: every writer must put media where every reader looks); ``create`` (default False)
+such as ``s3://bucket/archive``, or a folder every writer can reach): the archive remembers the
+first one it is given, so later connections may omit it, and one that names another location
+is refused (every writer must put media where every reader looks); ``create`` (default False)
 creates the catalog's tables in an empty database — a migration opens its destination with
 ``create=True``; ``claim_lease`` seconds (default 60, env ``CONVOPORT_CLAIM_LEASE``);
 ``pool_size`` connections (default 8); ``connect_timeout`` seconds (default 10).

@@ -181,7 +181,8 @@ class Catalog:
     tables that stand in, empty, for those a catalog at an older schema lacks (read as it is);
     ``upgrade`` is called (holding the lock) before the first write when ``upgrade_pending``;
     ``lock`` serialises every use (SQLite's one connection), else calls run concurrently;
-    ``hint`` may give the hint of a database error's text, ``redact`` masks secrets in it.
+    ``hint`` may give the hint of a database error's text, ``redact`` masks secrets in it;
+    ``raw`` is SQLite's one driver connection (in autocommit), which reads then use directly.
     """
 
     def __init__(
@@ -196,6 +197,7 @@ class Catalog:
         lock: bool = True,
         hint: Callable[[str], str | None] | None = None,
         redact: Callable[[str], str] | None = None,
+        raw: sqlite3.Connection | None = None,
     ) -> None:
         self._engine: sa.Engine | None = engine
         self.where = where
@@ -209,6 +211,9 @@ class Catalog:
         self._lock: Any = threading.RLock() if lock else contextlib.nullcontext()
         self._hint = hint
         self._redact = redact
+        #: SQLite's one connection, for reads that skip SQLAlchemy's machinery
+        self._raw = raw
+        self._compiled: dict[str, tuple[str, tuple[str, ...]]] = {}
         self._now_sql = _NOW.get(self.dialect, _NOW["sqlite"])
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         self._for_update = " FOR UPDATE" if self.dialect == "postgresql" else ""
@@ -254,8 +259,16 @@ class Catalog:
         )
 
     @contextmanager
-    def reading(self) -> Iterator[sa.Connection]:
-        """A connection in one read transaction (rolled back at the end: reads never write)."""
+    def reading(self) -> Iterator[Any]:
+        """Something to run reads on (``execute(statement, params)`` with ``first()``,
+        ``all()``, ``scalar_one()`` and iteration). On SQLite: the catalog's one connection
+        in autocommit (used under the lock), each statement compiled once by SQLAlchemy's
+        SQLite dialect and run by the driver directly — SQLAlchemy's per-statement machinery
+        costs several times the read itself. Elsewhere: a pooled connection in one read
+        transaction, rolled back at the end (reads never write)."""
+        if self._raw is not None:
+            yield _RawReader(self._raw, self.engine.dialect, self._compiled)
+            return
         with self.engine.connect() as conn:
             yield conn
 
@@ -293,7 +306,7 @@ class Catalog:
             ) from exc
 
     @staticmethod
-    def _session_pk(conn: sa.Connection, ref: str) -> int | None:
+    def _session_pk(conn: Any, ref: str) -> int | None:
         row = conn.execute(_PK, {"ref": ref}).first()
         return None if row is None else int(row[0])
 
@@ -551,7 +564,7 @@ class Catalog:
         """The ledger entries of ``sources`` that exist, by source (one query)."""
         if not sources:
             return {}
-        with self.reading() as conn:
+        with self.engine.connect() as conn:  # an expanding IN list: SQLAlchemy renders it
             rows = conn.execute(
                 sa.text(
                     f"SELECT {_LEDGER_COLUMNS} FROM ledger WHERE source IN :sources"
@@ -954,8 +967,61 @@ class Catalog:
     def schema_version(self) -> int:
         from .upgrade import current_version
 
-        with self.reading() as conn:
+        with self.engine.connect() as conn:
             return current_version(conn)
+
+
+class _Rows:
+    """The rows of one read, with the few result methods the catalog uses."""
+
+    def __init__(self, rows: list[Any]) -> None:
+        self._rows = rows
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def scalar_one(self) -> Any:
+        if len(self._rows) != 1:
+            raise sa.exc.NoResultFound(f"expected one row, got {len(self._rows)}")
+        return self._rows[0][0]
+
+    def scalar(self) -> Any:
+        return self._rows[0][0] if self._rows else None
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._rows)
+
+
+class _RawReader:
+    """Reads on SQLite's driver connection: each ``text()`` statement is compiled once by
+    SQLAlchemy (its qmark form and the order of its parameters) and run by ``sqlite3``."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        dialect: sa.Dialect,
+        cache: dict[str, tuple[str, tuple[str, ...]]],
+    ) -> None:
+        self._conn = conn
+        self._dialect = dialect
+        self._cache = cache
+
+    def execute(self, statement: sa.TextClause, params: dict[str, Any] | None = None) -> _Rows:
+        key = statement.text
+        compiled = self._cache.get(key)
+        if compiled is None:
+            done = statement.compile(dialect=self._dialect)
+            compiled = (done.string, tuple(done.positiontup or ()))
+            self._cache[key] = compiled
+        sql, names = compiled
+        values = params or {}
+        return _Rows(self._conn.execute(sql, [values[n] for n in names]).fetchall())
+
+    def exec_driver_sql(self, sql: str) -> _Rows:
+        return _Rows(self._conn.execute(sql).fetchall())
 
 
 _PK = sa.text("SELECT pk FROM sessions WHERE ref = :ref")
