@@ -47,7 +47,7 @@ Extensions (``client.adapter.<name>``):
 from __future__ import annotations
 
 from pathlib import Path
-from typing import IO, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar
 
 import anyio
 import anyio.to_thread
@@ -57,7 +57,6 @@ from convoport.adapter import ConnectOptions
 from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import flag, optional_text, setting
 from convoport.errors import ArchiveError
-from convoport.store.catalog import Catalog
 from convoport.store.sqlarchive import (
     WRITE_BLOCK,
     ArchivedRecordingStream,
@@ -65,7 +64,8 @@ from convoport.store.sqlarchive import (
     absolute_root,
 )
 
-from .store import open_catalog
+if TYPE_CHECKING:
+    from convoport.store.catalog import Catalog
 
 #: What reading a stored recording gives (kept under its earlier name).
 LocalRecordingStream = ArchivedRecordingStream
@@ -133,6 +133,8 @@ class LocalAdapter(SqlArchive):
         return str(self.folder)
 
     def _open_catalog(self) -> Catalog:
+        from .store import open_catalog  # SQLAlchemy loads with the first archive opened
+
         return open_catalog(
             self.folder, create=self.config.create, busy_timeout=self.config.busy_timeout
         )

@@ -38,7 +38,7 @@ Extensions (``client.adapter.<name>``):
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import attrs
 
@@ -46,10 +46,12 @@ from convoport.adapter import ConnectOptions
 from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import flag, optional_text, setting
 from convoport.errors import ConfigError
-from convoport.store.catalog import Catalog
 from convoport.store.sqlarchive import SqlArchive, absolute_root
 
-from .database import DatabaseURL, open_catalog
+from .url import DatabaseURL
+
+if TYPE_CHECKING:
+    from convoport.store.catalog import Catalog
 
 
 def _positive(value: float | str) -> float:
@@ -135,6 +137,8 @@ class PostgresAdapter(SqlArchive):
         return str(self.config.url)
 
     def _open_catalog(self) -> Catalog:
+        from .database import open_catalog  # SQLAlchemy loads with the first archive opened
+
         return open_catalog(
             self.config.url,
             create=self.config.create,

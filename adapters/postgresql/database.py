@@ -1,6 +1,6 @@
 """Opening a PostgreSQL archive's catalog: the URL, the engine, the version guard.
 
-The URL's password is kept out of every text: :class:`DatabaseURL` prints as
+The URL's password is kept out of every text: :class:`~.url.DatabaseURL` prints as
 ``postgresql://user:***@host/db`` and the adapter's redactor knows the password, so a driver
 message that echoes it is masked too. The engine uses psycopg 3 (``postgresql+psycopg``), a
 pool of connections (``pool_size``, checked before use), and a connect timeout, so a server
@@ -14,9 +14,7 @@ once upgrade it once.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-import attrs
 import sqlalchemy as sa
 
 from convoport.errors import ArchiveError, ConfigError
@@ -24,52 +22,7 @@ from convoport.store import schema
 from convoport.store.catalog import Catalog
 from convoport.store.upgrade import current_version, upgrade
 
-#: The SQLAlchemy driver convoport uses for PostgreSQL.
-DRIVER = "postgresql+psycopg"
-_SCHEMES = ("postgresql", "postgres", "postgresql+psycopg")
-
-
-@attrs.frozen(repr=False, eq=True)
-class DatabaseURL:
-    """A PostgreSQL URL whose password never prints (``str``/``repr`` mask it)."""
-
-    url: sa.URL
-
-    @classmethod
-    def parse(cls, value: Any) -> DatabaseURL:
-        """From ``postgresql://user:password@host:port/db`` (or the ``//user@host/db`` a
-        ``postgresql:`` connection string leaves after its colon). Query parameters go to
-        the driver (``sslmode=require``...)."""
-        if isinstance(value, DatabaseURL):
-            return value
-        text = str(value).strip()
-        if text.startswith("//"):
-            text = "postgresql:" + text
-        try:
-            url = sa.make_url(text)
-        except Exception:
-            raise ValueError(
-                "expected a URL such as postgresql://user:password@host:5432/db"
-            ) from None
-        if url.drivername not in _SCHEMES:
-            raise ValueError(f"expected a postgresql:// URL, got a {url.drivername}:// one")
-        if not url.database:
-            raise ValueError("the URL names no database (postgresql://user@host/DATABASE)")
-        return cls(url.set(drivername="postgresql"))
-
-    @property
-    def password(self) -> str | None:
-        password = self.url.password
-        return None if password is None else str(password)
-
-    def engine_url(self) -> sa.URL:
-        return self.url.set(drivername=DRIVER)
-
-    def __str__(self) -> str:
-        return self.url.render_as_string(hide_password=True)
-
-    def __repr__(self) -> str:
-        return f"DatabaseURL({str(self)!r})"
+from .url import DatabaseURL
 
 
 def _hint(text: str) -> str | None:
@@ -134,4 +87,4 @@ def open_catalog(
     return catalog
 
 
-__all__ = ["DRIVER", "DatabaseURL", "open_catalog"]
+__all__ = ["DatabaseURL", "open_catalog"]

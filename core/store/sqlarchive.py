@@ -35,7 +35,7 @@ import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import IO, ClassVar, TypeVar
+from typing import IO, TYPE_CHECKING, ClassVar, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -65,7 +65,6 @@ from convoport.model import (
 )
 from convoport.pagination import Cursor, Page
 
-from .catalog import Catalog, RecordingRow, SessionCursor
 from .media import (
     CHUNK_SIZE,
     MediaStore,
@@ -75,6 +74,9 @@ from .media import (
     media_path,
     session_dir,
 )
+
+if TYPE_CHECKING:  # the catalog (and SQLAlchemy) load when an archive is opened, not before
+    from .catalog import Catalog, RecordingRow, SessionCursor
 
 #: Bytes a recording is written to the media store in (gathered from the source's chunks).
 WRITE_BLOCK = 1 << 20

@@ -29,6 +29,21 @@ def test_import_convoport_loads_no_heavy_dependency() -> None:
     assert out == ""
 
 
+def test_the_archive_backends_load_sqlalchemy_only_when_an_archive_opens() -> None:
+    out = _run(
+        "import sys, asyncio, tempfile, convoport\n"
+        "from convoport.connect import providers\n"
+        "providers()\n"  # every adapter class, the archives' included
+        "before = [m for m in ('sqlalchemy', 'alembic', 'psycopg') if m in sys.modules]\n"
+        "async def use():\n"
+        "    async with convoport.connect(f'local:{tempfile.mkdtemp()}', create=True) as a:\n"
+        "        [s async for s in a.list_sessions()]\n"
+        "asyncio.run(use())\n"
+        "print(','.join(before), 'sqlalchemy' in sys.modules)\n"
+    )
+    assert out == " True"
+
+
 def test_every_public_name_resolves_to_its_module_object() -> None:
     for name in convoport.__all__:
         assert getattr(convoport, name) is not None, name
