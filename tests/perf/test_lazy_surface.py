@@ -41,7 +41,7 @@ def test_the_archive_backends_load_sqlalchemy_only_when_an_archive_opens() -> No
         "asyncio.run(use())\n"
         "print(','.join(before), 'sqlalchemy' in sys.modules)\n"
     )
-    assert out == " True"
+    assert out == "True"  # nothing before, SQLAlchemy after
 
 
 def test_every_public_name_resolves_to_its_module_object() -> None:
