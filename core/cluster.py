@@ -48,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -471,12 +472,43 @@ def run_batch(job: Job, index: int, sessions: list[Session]) -> list[SessionOutc
         raise kind(f"on a Dask worker: {exc.message}", hint=exc.hint) from None
 
 
+#: CPython before 3.12 can deadlock a whole process when ``sys._current_frames()`` runs while
+#: other threads allocate (a lock-order inversion between the interpreter's thread-list lock
+#: and the GIL when a garbage collection starts inside it: CPython gh-106883, gh-116969, and
+#: dask/distributed#8616). Dask's workers call it every 10 ms for their statistical profiler,
+#: and a migration's many threads (HTTP, the catalog, the media store) make the deadlock
+#: likely: seen here as a distributed run freezing in about one run in five. On those Pythons
+#: the profiler of the workers that run convoport is switched off.
+PROFILER_DEADLOCKS = sys.version_info < (3, 12)
+#: The Dask setting that keeps a worker's profiler off (given to the workers of a local
+#: cluster; a worker of an existing cluster has it stopped by :func:`_worker_plugin`).
+NO_PROFILER = {"distributed.worker.profile.enabled": False}
+
+
+def stop_profiler(worker: Any) -> bool:
+    """Stops a worker's statistical profiler (see :data:`PROFILER_DEADLOCKS`); True when it
+    was running."""
+    stopped = False
+    for name in ("profile", "profile-cycle"):
+        callback = worker.periodic_callbacks.pop(name, None)
+        if callback is not None:
+            callback.stop()
+            stopped = True
+    return stopped
+
+
 def _worker_plugin() -> Any:
-    """A ``distributed.WorkerPlugin`` closing the process's runtimes when its worker closes."""
+    """A ``distributed.WorkerPlugin`` that stops the worker's profiler where it can deadlock
+    the process (:data:`PROFILER_DEADLOCKS`) and closes the process's runtimes when its
+    worker closes."""
     base: Any = _distributed().WorkerPlugin
 
     class RuntimeCloser(base):  # type: ignore[misc]
         name = "convoport-runtimes"
+
+        def setup(self, worker: Any) -> None:
+            if PROFILER_DEADLOCKS and stop_profiler(worker):
+                logger.info("stopped the Dask profiler of %s (CPython gh-106883)", worker.address)
 
         def teardown(self, worker: Any) -> None:
             close_runtimes()
@@ -553,8 +585,12 @@ async def _dask_client(dask: str | None, workers: int | None, timeout: float) ->
                     "there with workers, or use --workers N for a cluster on this machine",
                 ) from None
         else:
-            cluster = await stack.enter_async_context(
-                LocalCluster(
+            import importlib
+
+            config: Any = importlib.import_module("dask.config")  # partly typed
+            settings = NO_PROFILER if PROFILER_DEADLOCKS else {}
+            with config.set(settings):  # the nannies hand their config to the workers
+                local = LocalCluster(
                     n_workers=workers,
                     threads_per_worker=LOCAL_THREADS_PER_WORKER,
                     processes=True,
@@ -563,7 +599,7 @@ async def _dask_client(dask: str | None, workers: int | None, timeout: float) ->
                     worker_dashboard_address=":0",
                     silence_logs=logging.ERROR,
                 )
-            )
+                cluster = await stack.enter_async_context(local)
             client = await Client(cluster, asynchronous=True, set_as_default=False)
         stack.push_async_callback(client.close)
         yield client

@@ -25,6 +25,22 @@ from convoport.serde import to_json
 from tests.support.emulate import HOST, POLL_INTERVAL, START_TIMEOUT, free_port
 
 SERVE = Path(__file__).with_name("_serve.py")
+#: Seconds one test of this folder may take before the whole run is stopped with every
+#: thread's stack printed (a distributed run that froze must fail CI, never hang it).
+WATCHDOG = 300
+
+
+@pytest.fixture(autouse=True)
+def watchdog() -> Iterator[None]:
+    import faulthandler
+
+    faulthandler.dump_traceback_later(WATCHDOG, exit=True)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
+
+
 #: The emulator's credential.
 KEY = "sandbox-key"
 

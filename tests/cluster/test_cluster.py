@@ -406,3 +406,32 @@ def test_max_requests_holds_across_workers(cluster: Any, postgres_url: str, tmp_
     assert report.copied > 10
     assert counts["served"] > 10  # session requests (downloads), the listing's not counted
     assert 2 <= counts["max"] <= 3
+
+
+def test_the_workers_profiler_is_stopped_where_it_can_deadlock(
+    cluster: Any, postgres_url: str, tmp_path: Path
+) -> None:
+    """Dask's profiler calls ``sys._current_frames()`` every 10 ms, which on CPython < 3.12
+    can freeze a whole worker process (gh-106883): a run stops it on the workers it uses."""
+    import distributed
+
+    from convoport.cluster import PROFILER_DEADLOCKS
+
+    def running(dask_worker: Any) -> bool:
+        return "profile" in dask_worker.periodic_callbacks
+
+    with inflight_emulator(sessions=12, latency_ms=0) as base:
+        report = asyncio.run(
+            migrate_distributed(
+                "gladia",
+                postgres_url,
+                dask=cluster.scheduler_address,
+                media_root=str(tmp_path / "m"),
+                source_options={"api_key": KEY, "base_url": base},
+                concurrency=2,
+            )
+        )
+    assert report.failed == 0
+    with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
+        states = set(client.run(running).values())
+    assert states == ({False} if PROFILER_DEADLOCKS else {True})
