@@ -279,6 +279,9 @@ def cli(ctx: click.Context, debug: bool, json_output: bool) -> None:
         )
     else:
         logging.basicConfig(level=logging.WARNING, format="convoport: %(message)s")
+        # Dask sets its own loggers to INFO when it is imported (a distributed run): keep its
+        # chatter (schedulers, nannies, workers; children inherit this) off the terminal
+        os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")
 
 
 def json_option(fn: F) -> F:

@@ -435,3 +435,43 @@ def test_the_workers_profiler_is_stopped_where_it_can_deadlock(
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         states = set(client.run(running).values())
     assert states == ({False} if PROFILER_DEADLOCKS else {True})
+
+
+def test_python_m_convoport_with_local_workers_runs_once_and_quietly(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """``python -m convoport … --workers 1``: the spawned worker processes import the main
+    module again (it must not run the command line in them), and Dask's own logging stays off
+    the terminal."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "convoport",
+            "--json",
+            "migrate",
+            "gladia",
+            postgres_url,
+            "--media",
+            str(tmp_path / "media"),
+            "--sandbox",
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        env={k: v for k, v in os.environ.items() if k != "DASK_LOGGING__DISTRIBUTED"},
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["copied"] > 0
+    assert report["failed"] == 0
+    assert "Nanny" not in done.stderr
+    assert "Scheduler" not in done.stderr
