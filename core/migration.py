@@ -523,8 +523,7 @@ class _Runner:
         already copied), lapses (this run takes it over) or was renewed (skipped: that writer
         is still at it, and a later run picks the session up if it fails)."""
         sink = self.sink
-        shared = sink is not None and sink.multi_writer and self.mode == "copy"
-        if shared and sink is not None and not self.options.dry_run:
+        if sink is not None and sink.multi_writer and not self.options.dry_run:
             claim = await sink._claim(ref, again=self.options.repair)
             deadline: float | None = None
             while claim.state == "held":

@@ -54,7 +54,6 @@ import anyio.to_thread
 import attrs
 
 from convoport.adapter import ConnectOptions
-from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import flag, optional_text, setting
 from convoport.errors import ArchiveError
 from convoport.store.sqlarchive import (
@@ -101,21 +100,6 @@ class LocalAdapter(SqlArchive):
 
     name = "local"
     display_name = "Local archive"
-    capabilities = Capabilities(
-        ports={
-            Capability.CATALOG_LIST,
-            Capability.CATALOG_GET,
-            Capability.CATALOG_DELETE,
-            Capability.RECORDINGS,
-            Capability.TRANSCRIPTS,
-            Capability.SUMMARIES,
-            Capability.PARTICIPANTS,
-            Capability.CHAT,
-            Capability.ARCHIVE_SINK,
-        },
-        filters=set(QueryFilter),
-        orders=set(ListOrder),
-    )
     config_class = LocalConfig
     default_page_size = 50
     max_page_size = 500

@@ -43,7 +43,6 @@ from typing import TYPE_CHECKING, ClassVar
 import attrs
 
 from convoport.adapter import ConnectOptions
-from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.config import flag, optional_text, setting
 from convoport.errors import ConfigError
 from convoport.store.sqlarchive import SqlArchive, absolute_root
@@ -103,21 +102,6 @@ class PostgresAdapter(SqlArchive):
 
     name = "postgresql"
     display_name = "PostgreSQL archive"
-    capabilities = Capabilities(
-        ports={
-            Capability.CATALOG_LIST,
-            Capability.CATALOG_GET,
-            Capability.CATALOG_DELETE,
-            Capability.RECORDINGS,
-            Capability.TRANSCRIPTS,
-            Capability.SUMMARIES,
-            Capability.PARTICIPANTS,
-            Capability.CHAT,
-            Capability.ARCHIVE_SINK,
-        },
-        filters=set(QueryFilter),
-        orders=set(ListOrder),
-    )
     config_class = PostgresConfig
     default_page_size = 100
     max_page_size = 1000

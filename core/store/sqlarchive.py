@@ -50,6 +50,7 @@ from convoport.archive import (
     VerifyIssue,
     VerifyReport,
 )
+from convoport.capabilities import Capabilities, Capability, ListOrder, QueryFilter
 from convoport.errors import ArchiveError, NotFound
 from convoport.model import (
     ChatMessage,
@@ -166,6 +167,22 @@ def _dead_here(holder: str | None) -> bool:
 class SqlArchive(ArchiveAdapter):
     """An archive on a SQL catalog and a media store (see the module docstring)."""
 
+    #: every read port and the sink, every filter and order: the catalog serves them all
+    capabilities = Capabilities(
+        ports={
+            Capability.CATALOG_LIST,
+            Capability.CATALOG_GET,
+            Capability.CATALOG_DELETE,
+            Capability.RECORDINGS,
+            Capability.TRANSCRIPTS,
+            Capability.SUMMARIES,
+            Capability.PARTICIPANTS,
+            Capability.CHAT,
+            Capability.ARCHIVE_SINK,
+        },
+        filters=set(QueryFilter),
+        orders=set(ListOrder),
+    )
     listed_sessions_complete: ClassVar[bool] = True
     emulator: ClassVar[str | None] = None
     #: seconds a session claim lasts unless renewed (several writers only)
@@ -384,10 +401,7 @@ class SqlArchive(ArchiveAdapter):
     async def list_transcripts(
         self, session: str | SessionRef, *, reprocessed: bool | None = None
     ) -> list[Transcript]:
-        """Every transcript of an archived session: the original first, then the ones
-        re-processing added, in the order they were stored. ``reprocessed=True`` keeps only
-        those added by re-processing, ``False`` only the migrated ones. Absent session:
-        ``NotFound``."""
+        """See :meth:`ArchiveAdapter.list_transcripts`."""
         ref = str(session)
         origin = None if reprocessed is None else ("reprocess" if reprocessed else "commit")
         transcripts = await self._db(lambda c: c.transcripts(ref, origin))

@@ -6,11 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import socket
-import subprocess
-import sys
-import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +17,7 @@ import pytest
 import convoport
 from convoport.archive import as_archive
 from convoport.serde import to_json
-from tests.support.emulate import HOST, POLL_INTERVAL, START_TIMEOUT, free_port
+from tests.support.emulate import free_port, serving
 
 SERVE = Path(__file__).with_name("_serve.py")
 #: Seconds one test of this folder may take before the whole run is stopped with every
@@ -50,33 +45,9 @@ def inflight_emulator(sessions: int, latency_ms: float) -> Iterator[str]:
     """``tests/cluster/_serve.py`` (the Gladia emulator counting concurrent requests) on a free
     port; yields its base URL."""
     port = free_port()
-    with tempfile.TemporaryFile() as stderr:
-        proc = subprocess.Popen(
-            [sys.executable, str(SERVE), str(port), str(sessions), str(latency_ms)],
-            stdout=subprocess.DEVNULL,
-            stderr=stderr,
-        )
-        try:
-            deadline = time.monotonic() + START_TIMEOUT
-            while True:
-                try:
-                    with socket.create_connection((HOST, port), timeout=1):
-                        break
-                except OSError:
-                    if proc.poll() is not None or time.monotonic() > deadline:
-                        stderr.seek(0)
-                        raise RuntimeError(
-                            "the emulator did not start: " + stderr.read().decode()[-2000:]
-                        ) from None
-                    time.sleep(POLL_INTERVAL)
-            yield f"http://{HOST}:{port}"
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=START_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+    argv = [str(SERVE), str(port), str(sessions), str(latency_ms)]
+    with serving(argv, port, "tests/cluster/_serve.py") as base:
+        yield base
 
 
 def inflight(base: str, *, reset: bool = False) -> dict[str, int]:

@@ -54,15 +54,14 @@ def _wait_until_listening(
 
 
 @contextmanager
-def emulate(name: str, *options: str) -> Iterator[str]:
-    """``convoport emulate NAME --port P OPTIONS`` running; yields ``http://127.0.0.1:P``."""
-    port = free_port()
-    argv = ["-m", "convoport", "emulate", name, "--port", str(port), *options]
+def serving(argv: list[str], port: int, what: str) -> Iterator[str]:
+    """``python ARGV`` running a server on ``port`` (waited for, bounded); yields
+    ``http://127.0.0.1:PORT`` and stops the process afterwards. ``what`` names it in errors."""
     # stderr goes to a file, not a pipe nobody reads: the access log cannot fill it and stall
     with tempfile.TemporaryFile() as stderr:
         proc = subprocess.Popen([sys.executable, *argv], stdout=subprocess.DEVNULL, stderr=stderr)
         try:
-            _wait_until_listening(proc, port, " ".join(["convoport", *argv[2:]]), stderr)
+            _wait_until_listening(proc, port, what, stderr)
             yield f"http://{HOST}:{port}"
         finally:
             proc.terminate()
@@ -73,4 +72,13 @@ def emulate(name: str, *options: str) -> Iterator[str]:
                 proc.wait()
 
 
-__all__ = ["START_TIMEOUT", "emulate", "free_port"]
+@contextmanager
+def emulate(name: str, *options: str) -> Iterator[str]:
+    """``convoport emulate NAME --port P OPTIONS`` running; yields ``http://127.0.0.1:P``."""
+    port = free_port()
+    argv = ["-m", "convoport", "emulate", name, "--port", str(port), *options]
+    with serving(argv, port, " ".join(["convoport", *argv[2:]])) as base:
+        yield base
+
+
+__all__ = ["START_TIMEOUT", "emulate", "free_port", "serving"]
