@@ -34,6 +34,8 @@ def _utc(value: datetime | None) -> datetime | None:
     """attrs converter: keeps ``None``, refuses naive datetimes, normalises to UTC."""
     if value is None:
         return None
+    if value.__class__ is datetime and value.tzinfo is UTC:
+        return value  # already normalised (every stored time is): skip the conversion
     if not isinstance(value, datetime):
         raise TypeError(f"expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.tzinfo.utcoffset(value) is None:

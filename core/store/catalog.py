@@ -142,6 +142,16 @@ class ClaimState:
     now: float = 0.0
 
 
+#: bytes of row text a read on the calling thread decodes before it gives way to a worker
+#: thread (about a millisecond of decoding): past it, the read starts again in a thread
+INLINE_BYTES = 128 * 1024
+
+
+class ReadElsewhere(Exception):
+    """A read on the calling thread gave way before returning anything (the catalog is busy
+    with a write, or its rows are large): run it again in a worker thread."""
+
+
 def _guarded(what: str) -> Callable[[Callable[P, T]], Callable[P, T]]:
     """Runs a catalog method under the catalog's lock (SQLite), turning database errors into
     ``ArchiveError``."""
@@ -217,6 +227,46 @@ class Catalog:
         self._now_sql = _NOW.get(self.dialect, _NOW["sqlite"])
         self._skip_locked = " FOR UPDATE SKIP LOCKED" if self.dialect == "postgresql" else ""
         self._for_update = " FOR UPDATE" if self.dialect == "postgresql" else ""
+        #: bytes of row text the current read on the calling thread may still decode (None:
+        #: not such a read); set and cleared under the lock
+        self._budget: int | None = None
+
+    def read_now(self, fn: Callable[[Catalog], T]) -> T:
+        """Runs the read ``fn`` on the calling thread, which on SQLite costs less than the hop
+        to a worker thread (a point read by key is tens of microseconds; the hop is 30-300):
+        only on SQLite's one connection (in WAL mode, or immutable: a reader never waits for
+        another process's writer), only while the catalog's lock is free (no write of this
+        process is under way, so nothing waits on it) and only up to ``INLINE_BYTES`` of row
+        text. Otherwise it raises ``ReadElsewhere`` before returning anything; ``fn`` only
+        reads, so running it again in a worker thread is safe."""
+        if self._raw is None or not self._lock.acquire(blocking=False):
+            raise ReadElsewhere
+        try:
+            self._budget = INLINE_BYTES
+            return fn(self)
+        finally:
+            self._budget = None
+            self._lock.release()
+
+    def _spend(self, text: str) -> None:
+        """Counts ``text`` against the budget of a read on the calling thread."""
+        if self._budget is not None:
+            self._budget -= len(text)
+            if self._budget < 0:
+                raise ReadElsewhere
+
+    def _affords(self, text: str, partial: bool) -> bool:
+        """Whether the read on the calling thread may decode ``text`` too (counting it), for
+        reads that can stop early with what they have (``partial``: they have something);
+        with nothing yet, a row over the budget gives way to a worker thread."""
+        if self._budget is None:
+            return True
+        if len(text) > self._budget:
+            if not partial:
+                raise ReadElsewhere
+            return False
+        self._budget -= len(text)
+        return True
 
     def defer_upgrade(self, upgrade: Callable[[], None]) -> None:
         """Reads the catalog at its older schema until the first write, which calls
@@ -294,6 +344,7 @@ class Catalog:
             yield conn
 
     def _decode(self, text: str, cls: type[T], where: str) -> T:
+        self._spend(text)
         try:
             return from_json(text, cls)
         except ConvoportError:
@@ -320,6 +371,9 @@ class Catalog:
         next page (None: this was the last): newest first (by ``created_at``, then ref
         descending; sessions without a time last) unless ``oldest`` is asked for (the exact
         reverse).
+
+        A read on the calling thread (:meth:`read_now`) ends its page early, with a cursor,
+        where the budget runs out; a first row over the budget goes to a worker thread.
 
         Keyset paging: the cursor is where the page ended (``(part, created_at, ref)``), so
         each page is one range read of an index (``sessions_created`` for the sessions with a
@@ -369,7 +423,8 @@ class Catalog:
         parts = ("dated", "undated") if newest else ("undated", "dated")
         first = 0 if after is None else parts.index(after[0])
         sessions: list[Session] = []
-        keys: list[SessionCursor] = []
+        last: SessionCursor | None = None
+        more = False
         with self.reading() as conn:
             for index in range(first, len(parts)):
                 part = parts[index]
@@ -400,17 +455,22 @@ class Catalog:
                     + f" ORDER BY {order} LIMIT :want"
                 )
                 for ref, created, neutral in conn.execute(sa.text(sql), values):
-                    sessions.append(self._session(neutral, ref))
-                    keys.append((part, created, ref))
-                if len(sessions) > limit:
+                    if len(sessions) == limit or not self._affords(neutral, bool(sessions)):
+                        more = True  # a row beyond the page (or the inline read's budget)
+                        break
+                    sessions.append(self._session_row(neutral, ref))
+                    last = (part, created, ref)
+                if more:
                     break
-        if len(sessions) <= limit:
-            return sessions, None
-        return sessions[:limit], keys[limit - 1]
+        return sessions, last if more else None
 
     def _session(self, text: str, where: str) -> Session:
         """A session row: read directly (json + the model's own constructor), falling back
         to the converter (and its error) for anything it does not expect."""
+        self._spend(text)
+        return self._session_row(text, where)
+
+    def _session_row(self, text: str, where: str) -> Session:
         try:
             return session_from_neutral(json.loads(text))
         except Exception:
@@ -428,6 +488,7 @@ class Catalog:
             row = conn.execute(_RAW, {"ref": ref}).first()
         if row is None:
             return None
+        self._spend(row[0])
         value = json.loads(row[0])
         if not isinstance(value, dict):
             raise ArchiveError(f"unreadable raw payload for {ref} in {self.where}")
@@ -483,9 +544,20 @@ class Catalog:
             rows = conn.execute(_TRANSCRIPTS, {"pk": pk, "origin": origin}).all()
         return [self._transcript(row[0], ref) for row in rows]
 
+    @_guarded("read a transcript")
+    def first_transcript(self, ref: str) -> tuple[bool, Transcript | None]:
+        """(whether the session exists, the first of :meth:`transcripts` or None), in one
+        statement."""
+        with self.reading() as conn:
+            row = conn.execute(_FIRST_TRANSCRIPT, {"ref": ref}).first()
+        if row is None:
+            return False, None
+        return True, None if row[0] is None else self._transcript(row[0], ref)
+
     def _transcript(self, text: str, where: str) -> Transcript:
         """A transcript row: read directly (json + the model's constructors), falling back to
         the converter (and its error) for anything it does not expect."""
+        self._spend(text)
         try:
             return transcript_from_neutral(json.loads(text))
         except Exception:
@@ -1035,6 +1107,10 @@ _TRANSCRIPTS = sa.text(
     "AND (CAST(:origin AS TEXT) IS NULL OR origin = :origin) "
     "ORDER BY is_original DESC, origin = 'commit' DESC, pk"
 )
+_FIRST_TRANSCRIPT = sa.text(
+    "SELECT t.neutral FROM sessions s LEFT JOIN transcripts t ON t.session_pk = s.pk "
+    "WHERE s.ref = :ref ORDER BY t.is_original DESC, t.origin = 'commit' DESC, t.pk LIMIT 1"
+)
 _LEDGER_COLUMNS = "source, state, attempts, reason, updated_at, bytes"
 _RELEASE = sa.text("DELETE FROM claims WHERE source = :source AND holder = :holder")
 _UPSERT_SESSION = sa.text(
@@ -1063,6 +1139,7 @@ _LEDGER_DONE = sa.text(
 SessionCursor = tuple[str, str | None, str]
 
 _SESSION_FIELDS = frozenset(f.name for f in attrs.fields(Session))
+_STATUSES = {status.value: status for status in SessionStatus}
 _SESSION_TIMES = ("created_at", "started_at", "ended_at")
 
 
@@ -1074,7 +1151,10 @@ def session_from_neutral(data: Any) -> Session:
     if not isinstance(data, dict) or not _SESSION_FIELDS.issuperset(data):
         raise TypeError("not a neutral session")
     fields = dict(data)
-    fields["status"] = SessionStatus(fields["status"])
+    status = _STATUSES.get(fields.get("status"))  # type: ignore[arg-type]
+    if status is None:
+        raise ValueError(f"not a session status: {fields.get('status')!r}")
+    fields["status"] = status
     for name in _SESSION_TIMES:
         value = fields.get(name)
         if value is not None:
@@ -1086,11 +1166,6 @@ def session_from_neutral(data: Any) -> Session:
         if not isinstance(fields.get(name), str):
             raise TypeError(f"{name} is not a string")
     return Session(**fields)
-
-
-_WORD_FIELDS = frozenset(f.name for f in attrs.fields(Word))
-_UTTERANCE_FIELDS = frozenset(f.name for f in attrs.fields(Utterance))
-_TRANSCRIPT_FIELDS = frozenset(f.name for f in attrs.fields(Transcript))
 
 
 def _aware(value: Any) -> datetime | None:
@@ -1105,23 +1180,19 @@ def _aware(value: Any) -> datetime | None:
 def transcript_from_neutral(data: Any) -> Transcript:
     """A ``Transcript`` from its neutral JSON without the converter (as
     :func:`session_from_neutral`): utterances and words go to the model's constructors, which
-    still convert and validate; anything unexpected raises and the caller falls back to the
-    converter."""
-    if not isinstance(data, dict) or not _TRANSCRIPT_FIELDS.issuperset(data):
+    still convert and validate (and refuse a key they do not know); anything unexpected
+    raises and the caller falls back to the converter."""
+    if not isinstance(data, dict):
         raise TypeError("not a neutral transcript")
     utterances = []
     for item in data.get("utterances") or ():
-        if not isinstance(item, dict) or not _UTTERANCE_FIELDS.issuperset(item):
-            raise TypeError("not a neutral utterance")
-        fields = dict(item)
-        words = fields.get("words") or ()
-        for word in words:
-            if not isinstance(word, dict) or not _WORD_FIELDS.issuperset(word):
-                raise TypeError("not a neutral word")
-        fields["words"] = tuple(Word(**word) for word in words)
-        if fields.get("timestamp") is not None:
-            fields["timestamp"] = _aware(fields["timestamp"])
-        utterances.append(Utterance(**fields))
+        words = item.get("words")
+        timestamp = item.get("timestamp")
+        if words or timestamp is not None:
+            item = dict(item)
+            item["words"] = tuple([Word(**word) for word in words or ()])
+            item["timestamp"] = _aware(timestamp)
+        utterances.append(Utterance(**item))
     fields = dict(data)
     fields["utterances"] = tuple(utterances)
     if fields.get("created_at") is not None:

@@ -306,6 +306,18 @@ class SqlArchive(ArchiveAdapter):
         catalog, _ = await self._stores()
         return await anyio.to_thread.run_sync(fn, catalog)
 
+    async def _read(self, fn: Callable[[Catalog], T]) -> T:
+        """A read: on the calling thread when the catalog allows it (:meth:`Catalog.read_now`:
+        SQLite, no write under way, a bounded amount of row text), else in a worker
+        thread."""
+        from .catalog import ReadElsewhere  # loaded with the catalog by _stores
+
+        catalog, _ = await self._stores()
+        try:
+            return catalog.read_now(fn)
+        except ReadElsewhere:
+            return await anyio.to_thread.run_sync(fn, catalog)
+
     async def _fs(self, fn: Callable[[MediaStore], T]) -> T:
         _, media = await self._stores()
         return await anyio.to_thread.run_sync(fn, media)
@@ -322,11 +334,11 @@ class SqlArchive(ArchiveAdapter):
         self, query: SessionQuery, cursor: Cursor | None, page_size: int
     ) -> Page[Session]:
         after = _session_cursor(cursor)
-        rows, nxt = await self._db(lambda c: c.list_sessions(query, after, page_size))
+        rows, nxt = await self._read(lambda c: c.list_sessions(query, after, page_size))
         return Page(items=rows, next=nxt)
 
     async def _get_session(self, session_id: str) -> Session:
-        session = await self._db(lambda c: c.get_session(session_id))
+        session = await self._read(lambda c: c.get_session(session_id))
         if session is None:
             raise self._missing(session_id)
         return session
@@ -352,7 +364,7 @@ class SqlArchive(ArchiveAdapter):
         await self._fs(clean)
 
     async def _rows(self, session_id: str) -> list[RecordingRow]:
-        rows = await self._db(lambda c: c.recordings(session_id))
+        rows = await self._read(lambda c: c.recordings(session_id))
         if rows is None:
             raise self._missing(session_id)
         return rows
@@ -404,23 +416,25 @@ class SqlArchive(ArchiveAdapter):
         """See :meth:`ArchiveAdapter.list_transcripts`."""
         ref = str(session)
         origin = None if reprocessed is None else ("reprocess" if reprocessed else "commit")
-        transcripts = await self._db(lambda c: c.transcripts(ref, origin))
+        transcripts = await self._read(lambda c: c.transcripts(ref, origin))
         if transcripts is None:
             raise self._missing(ref)
         return transcripts
 
     async def _get_transcript(self, session: Session) -> Transcript:
         session_id = str(session.ref)
-        transcripts = await self.list_transcripts(session_id)
-        if not transcripts:
+        found, transcript = await self._read(lambda c: c.first_transcript(session_id))
+        if not found:
+            raise self._missing(session_id)
+        if transcript is None:
             raise NotFound(
                 f"session {session_id!r} has no transcript in the archive", provider=self.name
             )
-        return transcripts[0]
+        return transcript
 
     async def _get_summary(self, session: Session) -> Summary:
         session_id = str(session.ref)
-        found, summary = await self._db(lambda c: c.summary(session_id))
+        found, summary = await self._read(lambda c: c.summary(session_id))
         if not found:
             raise self._missing(session_id)
         if summary is None:
@@ -431,14 +445,14 @@ class SqlArchive(ArchiveAdapter):
 
     async def _list_participants(self, session: Session) -> list[Participant]:
         session_id = str(session.ref)
-        rows = await self._db(lambda c: c.participants(session_id))
+        rows = await self._read(lambda c: c.participants(session_id))
         if rows is None:
             raise self._missing(session_id)
         return rows
 
     async def _list_chat(self, session: Session) -> list[ChatMessage]:
         session_id = str(session.ref)
-        rows = await self._db(lambda c: c.chat(session_id))
+        rows = await self._read(lambda c: c.chat(session_id))
         if rows is None:
             raise self._missing(session_id)
         return rows
@@ -446,7 +460,7 @@ class SqlArchive(ArchiveAdapter):
     async def ex_raw_payload(self, session: str | SessionRef) -> JSONDict:
         """The vendor's raw payload for an archived session, as the migration stored it."""
         ref = str(session)
-        raw = await self._db(lambda c: c.raw_payload(ref))
+        raw = await self._read(lambda c: c.raw_payload(ref))
         if raw is None:
             raise self._missing(ref)
         return raw
@@ -458,7 +472,7 @@ class SqlArchive(ArchiveAdapter):
     # -- archive sink ---------------------------------------------------------------------
 
     async def _ledger_entry(self, source: SessionRef) -> LedgerEntry | None:
-        return await self._db(lambda c: c.ledger_entry(str(source)))
+        return await self._read(lambda c: c.ledger_entry(str(source)))
 
     async def _store_media(
         self, source: SessionRef, recording: Recording, chunks: AsyncIterator[bytes]
