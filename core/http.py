@@ -311,6 +311,10 @@ class HttpClient:
         else:
             self._client = httpx.AsyncClient(transport=transport, timeout=self._timeout)
             self._owns_client = True
+            if transport is None:
+                from convoport._network import install  # httpcore is loaded by now
+
+                install(self._client)
 
     def __repr__(self) -> str:
         return f"HttpClient(provider={self.provider!r}, base_url={str(self.base_url)!r})"
