@@ -287,6 +287,14 @@ def parse_timestamp(
     """
     if not isinstance(value, str):
         raise malformed(provider, field, f"expected an ISO 8601 string, got {_type_name(value)}")
+    # Most vendors' timestamps Python reads as they are (``Z``, up to any fraction): then
+    # the rewrites below would change nothing
+    try:
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is not None and parsed.utcoffset() is not None:
+            return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        pass
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -349,3 +350,43 @@ def test_an_id_must_be_a_non_empty_string() -> None:
     for bad in ({"id": ""}, {"id": "  "}, {}):
         with pytest.raises(MalformedResponse, match=r"\$\.id"):
             Payload("acme", bad).ident("id")
+
+
+def _rewritten(text: str) -> datetime | None:
+    """The timestamp read the long way (the rewrites parse_timestamp makes before Python's
+    parser), or None where that refuses it."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    text = re.sub(r"\.(\d+)", lambda m: "." + (m.group(1) + "000000")[:6], text, count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+        return None if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+_STAMPS = st.builds(
+    lambda moment, sep, digits, zone: (
+        moment.strftime(f"%Y-%m-%d{sep}%H:%M:%S")
+        + (("." + str(moment.microsecond).zfill(6) + "123")[: digits + 1] if digits else "")
+        + zone
+    ),
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.sampled_from(["T", " ", "t"]),
+    st.integers(0, 9),
+    st.sampled_from(["Z", "z", "+00:00", "-05:30", "+0100", "+14:00", "", " ", "Z "]),
+)
+
+
+@given(st.one_of(_STAMPS, st.text(max_size=40)))
+def test_timestamps_read_as_the_rewrites_would(text: str) -> None:
+    """The direct read Python's parser allows gives what the rewrites give, on any input."""
+    expected = _rewritten(text)
+    try:
+        parsed = parse_timestamp(text, provider=P, field="$.t")
+    except MalformedResponse:
+        assert expected is None
+        return
+    assert parsed == expected
+    assert parsed.tzinfo is UTC
