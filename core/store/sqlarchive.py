@@ -532,11 +532,17 @@ class SqlArchive(ArchiveAdapter):
                         hint="store the recording again with _store_media, then commit",
                     )
 
-        await self._fs(check)
+        catalog, media = await self._stores()
         ref = str(bundle.source)
         holder = self.holder if ref in self._held else None
+
+        def check_and_commit() -> list[str]:
+            # one trip to a worker thread for both: the media are checked, then committed
+            check(media)
+            return catalog.commit(bundle, holder)
+
         try:
-            unused = await self._db(lambda c: c.commit(bundle, holder))
+            unused = await anyio.to_thread.run_sync(check_and_commit)
         finally:
             self._held.discard(ref)
         if unused:
