@@ -74,6 +74,12 @@ def emulator(
             proc.wait()
 
 
+def emulator_cpu(base: str) -> float:
+    """The emulator process's CPU seconds so far."""
+    with urllib.request.urlopen(base + "/__bench__/cpu", timeout=10) as answer:
+        return float(json.loads(answer.read())["cpu"])
+
+
 def request_counts(base: str, *, reset: bool = False) -> dict[str, int]:
     """The emulator's request counts by kind (``list``, ``job``, ``file``, ``other``)."""
     req = urllib.request.Request(base + "/__bench__/requests", method="DELETE" if reset else "GET")

@@ -5,6 +5,7 @@ only, plus two things the benchmarks need and the emulator does not have:
 
 * ``GET /__bench__/requests`` — the requests served so far, counted by kind (``list``, ``job``,
   ``file``, ``other``); ``DELETE`` resets the counts;
+* ``GET /__bench__/cpu`` — the emulator process's CPU seconds so far (``{"cpu": ...}``);
 * ``--big-bytes N`` — the first finished job's ``/file`` answers a generated WAV of N bytes,
   streamed in 1 MiB blocks (nothing held in memory), for the media throughput benchmark.
 
@@ -19,6 +20,7 @@ import os
 import re
 import struct
 import threading
+import time
 from typing import Any
 
 _FILE = re.compile(r"^/v2/live/([^/]+)/file$")
@@ -53,6 +55,17 @@ class Bench:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
+        if path == "/__bench__/cpu":
+            body = json.dumps({"cpu": time.process_time()}).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 200,
+                    "headers": [(b"content-type", b"application/json")],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
         if path == "/__bench__/requests":
             if scope["method"] == "DELETE":
                 self.counts.clear()
