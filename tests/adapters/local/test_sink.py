@@ -233,6 +233,11 @@ async def test_failure_mid_commit_rolls_back(
     assert _dump(archive_path) == before
     assert await adapter._ledger_entry(new.ref) is None
     assert await adapter._get_session("gladia:abc") == first
+    # the failed transactions ended: the next commit writes
+    await adapter._commit_session(make_bundle(new))
+    entry = await adapter._ledger_entry(new.ref)
+    assert entry is not None and entry.state == "done"
+    assert await adapter._get_session("gladia:new") == new
 
 
 async def test_constraint_violation_rolls_back(adapter: LocalAdapter, archive_path: Path) -> None:
