@@ -58,6 +58,9 @@ logger = logging.getLogger("convoport.http")
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: a relative path (with a query) that joins the base URL by concatenation: no dot or empty
+#: segments, scheme, authority or fragment (the others go through ``URL.join``)
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_~%-]+(/[A-Za-z0-9_~%-]+)*(\?[A-Za-z0-9_~%=&+.,:;-]+)?")
 _MAX_REDIRECTS = 5
 _REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-amzn-requestid", "cf-ray")
 USER_AGENT = f"convoport/{__version__}"
@@ -288,6 +291,9 @@ class HttpClient:
         self.provider = provider
         try:
             self.base_url = httpx.URL(base_url.strip().rstrip("/") + "/")
+            # a base with a query or fragment joins by the RFC's rules only
+            plain = not self.base_url.query and not self.base_url.fragment
+            self._base_text = str(self.base_url) if plain else None
         except httpx.InvalidURL as exc:
             raise ConfigError(
                 f"{provider}: the base URL {base_url!r} is not a valid URL ({exc})",
@@ -341,9 +347,15 @@ class HttpClient:
         if not isinstance(path_or_url, str):
             raise self._bad_url(path_or_url, "it is not a string")
         try:
-            url = httpx.URL(path_or_url)
-            if not url.is_absolute_url:
-                url = self.base_url.join(path_or_url.lstrip("/"))
+            relative = path_or_url.lstrip("/")
+            if self._base_text is not None and _PLAIN_PATH.fullmatch(relative):
+                # what join() makes of a path without dot segments, a scheme or a fragment:
+                # the base URL (it ends with "/") and the path, parsed once instead of thrice
+                url = httpx.URL(self._base_text + relative)
+            else:
+                url = httpx.URL(path_or_url)
+                if not url.is_absolute_url:
+                    url = self.base_url.join(relative)
         except httpx.InvalidURL as exc:
             raise self._bad_url(path_or_url, str(exc)) from None
         if url.scheme not in ("http", "https", "ws", "wss") or not url.host:

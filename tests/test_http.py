@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from convoport.errors import (
     BODY_EXCERPT_CHARS,
@@ -761,6 +763,38 @@ def test_url_joins_paths_under_the_base(path: str, expected: str) -> None:
         provider="vendor", base_url=BASE + "/", transport=httpx.MockTransport(Script(200))
     )
     assert str(client.url(path)) == expected
+
+
+def _joined(base: str, path: str) -> str:
+    """What ``HttpClient.url`` gave before its shortcut: a parse, then ``URL.join``."""
+    url = httpx.URL(path)
+    return str(url if url.is_absolute_url else httpx.URL(base).join(path.lstrip("/")))
+
+
+_PATH_CHARS = st.sampled_from([*"abcXYZ019_~%-/.?&=+,:;#@!$'()*[] ", "%2F", "..", "é"])
+
+
+@given(
+    path=st.lists(_PATH_CHARS, max_size=30).map("".join),
+    base=st.sampled_from(
+        [BASE + "/", "http://127.0.0.1:8080/api/v1/", "https://h.test/a%20b/", "https://h.test/"]
+    ),
+)
+def test_url_shortcut_joins_as_the_rfc_join_does(path: str, base: str) -> None:
+    """Any path the concatenation shortcut takes gives what URL.join gives."""
+    client = HttpClient(
+        provider="vendor", base_url=base, transport=httpx.MockTransport(Script(200))
+    )
+    try:
+        expected = _joined(client._base_text or base, path)
+    except httpx.InvalidURL:
+        return
+    try:
+        got = str(client.url(path))
+    except MalformedResponse:
+        assert not expected.startswith(("http://", "https://", "ws://", "wss://"))
+        return
+    assert got == expected
 
 
 @pytest.mark.parametrize(

@@ -236,7 +236,8 @@ async def test_failure_mid_commit_rolls_back(
     # the failed transactions ended: the next commit writes
     await adapter._commit_session(make_bundle(new))
     entry = await adapter._ledger_entry(new.ref)
-    assert entry is not None and entry.state == "done"
+    assert entry is not None
+    assert entry.state == "done"
     assert await adapter._get_session("gladia:new") == new
 
 
