@@ -27,7 +27,7 @@ MAX_INT_DIGITS: Final = 100
 #: A table that keeps a JSON text's structure bytes (brackets, quotes, backslashes: UTF-8
 #: never uses these byte values inside a multi-byte character) and maps every other byte to a
 #: space, and one that maps every digit to ``0`` and every other byte to a space.
-_STRUCTURE = bytes(b if b in b'[]{}"\\' else 0x20 for b in range(256))
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'[]{}"')
 _DIGIT_RUNS = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
 _INNERMOST = re.compile(rb"\[\]|\{\}")
 
@@ -35,18 +35,19 @@ _INNERMOST = re.compile(rb"\[\]|\{\}")
 def check_json_nesting(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Raises ``ValueError`` when the JSON ``text`` nests more than ``max_depth`` arrays/objects
     deep, before a (recursive) decoder sees it. Brackets inside strings do not count; nothing
-    recurses, and no Python code runs per character: the text's UTF-8 bytes are cut down to
-    brackets, quotes and backslashes, every other byte a space (``bytes.translate``); escaped
-    backslashes, then escaped quotes, then the other backslashes go, so every quote left
-    delimits a string and the brackets outside strings are in every other piece between
-    quotes; then each pass removes the innermost ``[]``/``{}`` pairs, so a document of depth
-    *d* takes *d* passes (at most ``max_depth + 1``). A text with no more opening brackets than
-    ``max_depth`` is accepted at once."""
+    recurses, and no Python code runs per character: in the text's UTF-8 bytes, escaped
+    backslashes, then escaped quotes go, then every byte but brackets and quotes
+    (``bytes.translate``), so every quote left delimits a string and the brackets outside
+    strings are in every other piece between quotes; then each pass removes the innermost
+    ``[]``/``{}`` pairs, so a document of depth *d* takes *d* passes (at most
+    ``max_depth + 1``). A text with no more opening brackets than ``max_depth`` is accepted at
+    once."""
     data = text if isinstance(text, bytes) else text.encode("utf-8", "surrogatepass")
     if data.count(b"[") + data.count(b"{") <= max_depth:
         return
-    structure = data.translate(_STRUCTURE).replace(b"\\\\", b"").replace(b'\\"', b"")
-    structure = structure.translate(None, b" \\")
+    # the escapes go first (only backslashes and quotes take part, so removing them before
+    # the other bytes changes nothing), then every byte but brackets and quotes in one pass
+    structure = data.replace(b"\\\\", b"").replace(b'\\"', b"").translate(None, _NOT_STRUCTURE)
     brackets = b"".join(structure.split(b'"')[::2])
     depth = 0
     while brackets:
