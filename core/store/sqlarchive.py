@@ -536,15 +536,21 @@ class SqlArchive(ArchiveAdapter):
         ref = str(bundle.source)
         holder = self.holder if ref in self._held else None
 
+        committing: list[bool] = []
+
         def check_and_commit() -> list[str]:
             # one trip to a worker thread for both: the media are checked, then committed
             check(media)
+            committing.append(True)
             return catalog.commit(bundle, holder)
 
         try:
             unused = await anyio.to_thread.run_sync(check_and_commit)
         finally:
-            self._held.discard(ref)
+            # a commit tried ends the claim (or found it lost); a refused check leaves it held,
+            # for _record_failure to release
+            if committing:
+                self._held.discard(ref)
         if unused:
 
             def clean(media: MediaStore) -> None:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import attrs
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -213,6 +214,28 @@ async def test_a_failure_ends_the_claim(postgres_url: str, tmp_path: Path) -> No
         assert await a.ex_claims() == []
         assert [(str(e.source), e.state) for e in await a.ex_ledger()] == [("gladia:bad", "failed")]
         assert (await a.verify()).ok  # the failed attempt's media were removed
+
+
+async def test_a_refused_commit_keeps_the_claim_for_its_failure(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    """A commit refused for its media (nothing written) leaves the session claimed, and the
+    failure the migration then records releases the claim."""
+    async with await _connect(postgres_url, tmp_path) as one:
+        a = one.adapter
+        assert isinstance(a, PostgresAdapter)
+        session = make_session("short")
+        assert (await a._claim(session.ref)).state == "claimed"
+        stored = await a._store_media(session.ref, make_recording("short"), achunks(b"abc"))
+        claimed_size = attrs.evolve(stored, size=10)  # the file holds 3 bytes
+        with pytest.raises(ArchiveError, match="is 3 bytes, expected 10"):
+            await a._commit_session(make_bundle(session, (claimed_size,)))
+        assert [source for source, _, _ in await a.ex_claims()] == ["gladia:short"]
+        await a._record_failure(session.ref, "media refused")
+        assert await a.ex_claims() == []
+        assert [(str(e.source), e.state) for e in await a.ex_ledger()] == [
+            ("gladia:short", "failed")
+        ]
 
 
 async def test_closing_releases_the_claims(postgres_url: str, tmp_path: Path) -> None:
