@@ -100,6 +100,7 @@ def open_catalog(folder: Path, *, create: bool, busy_timeout: float = 30.0) -> C
     catalog = Catalog(engine, where=str(db), raw=conn)
     try:
         _setup(catalog, conn, busy_timeout, create=create)
+        catalog.inline_reads = _readers_never_wait(conn, immutable=False)
     except BaseException:
         catalog.close()
         raise
@@ -129,6 +130,7 @@ def _open_read_only(db: Path, busy_timeout: float) -> Catalog:
             _check_archive(db, version)
             readable = version >= schema.LATEST or _read_old_schema(catalog, conn, version)
             conn.execute("PRAGMA query_only = ON")  # after the TEMP tables of an old schema
+            catalog.inline_reads = _readers_never_wait(conn, immutable="immutable=1" in flags)
         except sqlite3.OperationalError as exc:
             catalog.close()
             last = exc
@@ -156,6 +158,15 @@ def _open_read_only(db: Path, busy_timeout: float) -> Catalog:
         f"cannot open the read-only archive catalog {db}: {last}",
         hint="check that the file is readable by this user",
     )
+
+
+def _readers_never_wait(conn: sqlite3.Connection, *, immutable: bool) -> bool:
+    """Whether a read on this connection can never wait for another process's writer (WAL
+    journaling, or an immutable file): then reads may run on the calling thread."""
+    if immutable:
+        return True
+    mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    return str(mode).lower() == "wal"
 
 
 def _version(catalog: Catalog) -> int:

@@ -28,7 +28,8 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Generator, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
@@ -145,6 +146,9 @@ class ClaimState:
 #: bytes of row text a read on the calling thread decodes before it gives way to a worker
 #: thread (about a millisecond of decoding): past it, the read starts again in a thread
 INLINE_BYTES = 128 * 1024
+#: seconds of SQL a read on the calling thread may take (a scan for a rare filter value, say)
+#: before SQLite interrupts it and it starts again in a worker thread
+INLINE_SECONDS = 0.010
 
 
 class ReadElsewhere(Exception):
@@ -230,21 +234,42 @@ class Catalog:
         #: bytes of row text the current read on the calling thread may still decode (None:
         #: not such a read); set and cleared under the lock
         self._budget: int | None = None
+        #: whether reads may run on the calling thread (:meth:`read_now`): set by the opener
+        #: for a SQLite connection whose readers never wait for a writer (WAL, immutable)
+        self.inline_reads = False
 
     def read_now(self, fn: Callable[[Catalog], T]) -> T:
         """Runs the read ``fn`` on the calling thread, which on SQLite costs less than the hop
         to a worker thread (a point read by key is tens of microseconds; the hop is 30-300):
-        only on SQLite's one connection (in WAL mode, or immutable: a reader never waits for
-        another process's writer), only while the catalog's lock is free (no write of this
-        process is under way, so nothing waits on it) and only up to ``INLINE_BYTES`` of row
-        text. Otherwise it raises ``ReadElsewhere`` before returning anything; ``fn`` only
-        reads, so running it again in a worker thread is safe."""
-        if self._raw is None or not self._lock.acquire(blocking=False):
+        only on SQLite's one connection in WAL mode or immutable (``inline_reads``: a reader
+        never waits for another process's writer), only while the catalog's lock is free (no
+        write of this process is under way, so nothing waits on it), only up to
+        ``INLINE_BYTES`` of row text and ``INLINE_SECONDS`` of SQL. Otherwise it raises
+        ``ReadElsewhere`` before returning anything; ``fn`` only reads, so running it again
+        in a worker thread is safe."""
+        raw = self._raw
+        if raw is None or not self.inline_reads or not self._lock.acquire(blocking=False):
             raise ReadElsewhere
+        deadline = time.perf_counter() + INLINE_SECONDS
+        stopped: list[bool] = []
+
+        def progress() -> int:  # SQLite calls it every 1,000 steps; non-zero interrupts
+            if time.perf_counter() > deadline:
+                stopped.append(True)
+                return 1
+            return 0
+
         try:
             self._budget = INLINE_BYTES
-            return fn(self)
+            raw.set_progress_handler(progress, 1000)
+            try:
+                return fn(self)
+            except Exception:
+                if stopped:  # the SQL ran too long here: interrupted, nothing returned
+                    raise ReadElsewhere from None
+                raise
         finally:
+            raw.set_progress_handler(None, 1000)
             self._budget = None
             self._lock.release()
 
@@ -489,12 +514,18 @@ class Catalog:
                     + " AND ".join(clauses)
                     + f" ORDER BY {order} LIMIT :want"
                 )
-                for ref, created, neutral in conn.execute(sa.text(sql), values):
-                    if len(sessions) == limit or not self._affords(neutral, bool(sessions)):
-                        more = True  # a row beyond the page (or the inline read's budget)
-                        break
-                    sessions.append(self._session_row(neutral, ref))
-                    last = (part, created, ref)
+                # rows are fetched as they are decoded: a page the budget ends early has
+                # not fetched the rows it leaves for the next one
+                rows = _iterate(conn, sa.text(sql), values)
+                try:
+                    for ref, created, neutral in rows:
+                        if len(sessions) == limit or not self._affords(neutral, bool(sessions)):
+                            more = True  # a row beyond the page (or the inline read's budget)
+                            break
+                        sessions.append(self._session_row(neutral, ref))
+                        last = (part, created, ref)
+                finally:
+                    rows.close()
                 if more:
                     break
         return sessions, last if more else None
@@ -1123,21 +1154,53 @@ class _RawReader:
         params: dict[str, Any] | list[dict[str, Any]] | None = None,
     ) -> _Rows:
         """Runs ``statement`` once with ``params``, or once per parameter set of a list."""
-        key = statement.text
-        compiled = self._cache.get(key)
-        if compiled is None:
-            done = statement.compile(dialect=self._dialect)
-            compiled = (done.string, tuple(done.positiontup or ()))
-            self._cache[key] = compiled
-        sql, names = compiled
+        sql, names = self._compile(statement)
         if isinstance(params, list):
             self._conn.executemany(sql, [[values[n] for n in names] for values in params])
             return _Rows([])
         values = params or {}
         return _Rows(self._conn.execute(sql, [values[n] for n in names]).fetchall())
 
+    def _compile(self, statement: sa.TextClause) -> tuple[str, tuple[str, ...]]:
+        key = statement.text
+        compiled = self._cache.get(key)
+        if compiled is None:
+            done = statement.compile(dialect=self._dialect)
+            compiled = (done.string, tuple(done.positiontup or ()))
+            self._cache[key] = compiled
+        return compiled
+
     def exec_driver_sql(self, sql: str) -> _Rows:
         return _Rows(self._conn.execute(sql).fetchall())
+
+    def iterate(
+        self, statement: sa.TextClause, params: dict[str, Any] | None = None
+    ) -> Generator[Any, None, None]:
+        """The rows of ``statement``, fetched a few at a time as they are taken; close it
+        (the cursor goes with it) when done."""
+        sql, names = self._compile(statement)
+        values = params or {}
+        cursor = self._conn.execute(sql, [values[n] for n in names])
+        try:
+            while batch := cursor.fetchmany(16):
+                yield from batch
+        finally:
+            cursor.close()
+
+
+def _iterate(
+    conn: Any, statement: sa.TextClause, params: dict[str, Any]
+) -> Generator[Any, None, None]:
+    """The rows of a read, fetched as they are taken (on SQLite a few at a time); close it when
+    done."""
+    if isinstance(conn, _RawReader):
+        yield from conn.iterate(statement, params)
+        return
+    result = conn.execute(statement, params)
+    try:
+        yield from result
+    finally:
+        result.close()
 
 
 _PK = sa.text("SELECT pk FROM sessions WHERE ref = :ref")

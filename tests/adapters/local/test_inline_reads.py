@@ -13,8 +13,10 @@ import attrs
 import pytest
 
 import convoport
+from convoport import SessionQuery
 from convoport.adapters.local.adapter import LocalAdapter
 from convoport.model import Transcript, Utterance
+from convoport.store import catalog as catalog_module
 from convoport.store.catalog import INLINE_BYTES, ReadElsewhere
 
 from ._helpers import archive_session, make_session, make_transcript
@@ -126,12 +128,45 @@ async def test_listing_pages_read_inline_end_early_and_lose_nothing(
     assert oldest == sessions
 
 
-async def test_a_catalog_without_sqlite_never_reads_inline(adapter: LocalAdapter) -> None:
+async def test_only_a_catalog_whose_readers_never_wait_reads_inline(
+    adapter: LocalAdapter,
+) -> None:
     catalog, _ = await adapter._stores()
+    assert catalog.inline_reads  # the archive's catalog is in WAL mode
+    assert catalog.read_now(lambda c: c.session_count()) == 0
     raw, catalog._raw = catalog._raw, None
+    try:
+        with pytest.raises(ReadElsewhere):  # not SQLite
+            catalog.read_now(lambda c: c.session_count())
+    finally:
+        catalog._raw = raw
+    catalog.inline_reads = False  # e.g. a read-only catalog in rollback-journal mode
     try:
         with pytest.raises(ReadElsewhere):
             catalog.read_now(lambda c: c.session_count())
     finally:
-        catalog._raw = raw
-    assert catalog.read_now(lambda c: c.session_count()) == 0
+        catalog.inline_reads = True
+
+
+async def test_a_long_scan_is_interrupted_and_read_in_a_worker_thread(
+    adapter: LocalAdapter,
+    client: convoport.AsyncClient,
+    hops: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sessions = [make_session(f"s{i:03d}", day=i) for i in range(300)]
+    for session in sessions:
+        await archive_session(adapter, session)
+    hops.clear()
+    monkeypatch.setattr(catalog_module, "INLINE_SECONDS", -1.0)  # any SQL is too long
+    query = SessionQuery(search="no such title")  # a scan of every row, matching none
+    assert [s async for s in client.list_sessions(query)] == []
+    assert hops == ["SqlArchive._list_sessions_page.<locals>.<lambda>"]
+    hops.clear()
+    # pages interrupted part-way are read again whole: nothing lost or doubled
+    assert [s async for s in client.list_sessions(page_size=100)] == sessions[::-1]
+    assert hops
+    monkeypatch.undo()
+    hops.clear()
+    assert [s async for s in client.list_sessions(query)] == []
+    assert hops == []  # 300 rows scan well within the time
