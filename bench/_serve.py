@@ -41,6 +41,18 @@ def wav_header(data_bytes: int, *, rate: int = 16000, channels: int = 1) -> byte
     )
 
 
+async def _send_json(send: Any, data: Any) -> None:
+    """Answers with ``data`` as a 200 JSON body (raw ASGI)."""
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(data).encode()})
+
+
 class Bench:
     """ASGI middleware: request counts, and the big recording."""
 
@@ -56,28 +68,12 @@ class Bench:
             return
         path = scope["path"]
         if path == "/__bench__/cpu":
-            body = json.dumps({"cpu": time.process_time()}).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _send_json(send, {"cpu": time.process_time()})
             return
         if path == "/__bench__/requests":
             if scope["method"] == "DELETE":
                 self.counts.clear()
-            body = json.dumps(self.counts).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 200,
-                    "headers": [(b"content-type", b"application/json")],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
+            await _send_json(send, self.counts)
             return
         if path == "/v2/live":
             kind = "list" if scope["method"] == "GET" else "other"

@@ -273,17 +273,11 @@ class Catalog:
             self._budget = None
             self._lock.release()
 
-    def _spend(self, text: str) -> None:
-        """Counts ``text`` against the budget of a read on the calling thread."""
-        if self._budget is not None:
-            self._budget -= len(text)
-            if self._budget < 0:
-                raise ReadElsewhere
-
-    def _affords(self, text: str, partial: bool) -> bool:
-        """Whether the read on the calling thread may decode ``text`` too (counting it), for
-        reads that can stop early with what they have (``partial``: they have something);
-        with nothing yet, a row over the budget gives way to a worker thread."""
+    def _affords(self, text: str, *, partial: bool) -> bool:
+        """Counts ``text`` against the budget of a read on the calling thread: whether it may
+        decode it too. A row over the budget ends a read that can stop early with what it
+        has (``partial``: it has something; False); otherwise the read gives way to a worker
+        thread (``ReadElsewhere``). Outside such a read: always True."""
         if self._budget is None:
             return True
         if len(text) > self._budget:
@@ -387,16 +381,7 @@ class Catalog:
         """One write transaction; rolled back on any exception. The first write to a catalog
         with an older schema upgrades it first; a read-only catalog refuses every write
         (``ArchiveError``)."""
-        if self.read_only:
-            raise ArchiveError(
-                f"the archive at {self.where} is read-only for this process "
-                "(read-only media, or files owned by another user): it cannot be written",
-                hint="copy the archive somewhere writable, or run as its owner",
-            )
-        if self.upgrade_pending and self._upgrade is not None:
-            self._upgrade()
-            self.upgrade_pending = False
-            self.shims = frozenset()
+        self._before_write()
         with (
             self.engine.connect().execution_options(convoport_write=True) as conn,
             conn.begin(),
@@ -404,7 +389,11 @@ class Catalog:
             yield conn
 
     def _decode(self, text: str, cls: type[T], where: str) -> T:
-        self._spend(text)
+        self._affords(text, partial=False)
+        return self._convert(text, cls, where)
+
+    def _convert(self, text: str, cls: type[T], where: str) -> T:
+        """``text`` through the converter; anything it refuses is ``ArchiveError``."""
         try:
             return from_json(text, cls)
         except ConvoportError:
@@ -519,7 +508,9 @@ class Catalog:
                 rows = _iterate(conn, sa.text(sql), values)
                 try:
                     for ref, created, neutral in rows:
-                        if len(sessions) == limit or not self._affords(neutral, bool(sessions)):
+                        if len(sessions) == limit or not self._affords(
+                            neutral, partial=bool(sessions)
+                        ):
                             more = True  # a row beyond the page (or the inline read's budget)
                             break
                         sessions.append(self._session_row(neutral, ref))
@@ -533,14 +524,14 @@ class Catalog:
     def _session(self, text: str, where: str) -> Session:
         """A session row: read directly (json + the model's own constructor), falling back
         to the converter (and its error) for anything it does not expect."""
-        self._spend(text)
+        self._affords(text, partial=False)
         return self._session_row(text, where)
 
     def _session_row(self, text: str, where: str) -> Session:
         try:
             return session_from_neutral(json.loads(text))
         except Exception:
-            return self._decode(text, Session, where)
+            return self._convert(text, Session, where)  # counted by the caller
 
     @_guarded("read a session")
     def get_session(self, ref: str) -> Session | None:
@@ -554,7 +545,7 @@ class Catalog:
             row = conn.execute(_RAW, {"ref": ref}).first()
         if row is None:
             return None
-        self._spend(row[0])
+        self._affords(row[0], partial=False)
         value = json.loads(row[0])
         if not isinstance(value, dict):
             raise ArchiveError(f"unreadable raw payload for {ref} in {self.where}")
@@ -623,11 +614,11 @@ class Catalog:
     def _transcript(self, text: str, where: str) -> Transcript:
         """A transcript row: read directly (json + the model's constructors), falling back to
         the converter (and its error) for anything it does not expect."""
-        self._spend(text)
+        self._affords(text, partial=False)
         try:
             return transcript_from_neutral(json.loads(text))
         except Exception:
-            return self._decode(text, Transcript, where)
+            return self._convert(text, Transcript, where)  # counted above
 
     @_guarded("read a summary")
     def summary(self, ref: str) -> tuple[bool, Summary | None]:

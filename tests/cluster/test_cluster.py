@@ -386,20 +386,31 @@ def test_a_killed_worker_is_retaken_and_the_archive_equals_a_single_process_run(
     )
 
 
+def _run_on(cluster: Any, postgres_url: str, base: str, media: Path, **options: Any) -> Any:
+    """One distributed migration on ``cluster`` from the Gladia emulator at ``base``."""
+    return asyncio.run(
+        migrate_distributed(
+            "gladia",
+            postgres_url,
+            dask=cluster.scheduler_address,
+            media_root=str(media),
+            source_options={"api_key": KEY, "base_url": base},
+            **options,
+        )
+    )
+
+
 def test_max_requests_holds_across_workers(cluster: Any, postgres_url: str, tmp_path: Path) -> None:
     with inflight_emulator(sessions=60, latency_ms=60) as base:
         inflight(base, reset=True)
-        report = asyncio.run(
-            migrate_distributed(
-                "gladia",
-                postgres_url,
-                dask=cluster.scheduler_address,
-                media_root=str(tmp_path / "m"),
-                source_options={"api_key": KEY, "base_url": base},
-                concurrency=4,  # 2 workers x 4: up to 8 sessions at once without the limit
-                max_requests=3,
-                batch_size=5,
-            )
+        report = _run_on(
+            cluster,
+            postgres_url,
+            base,
+            tmp_path / "m",
+            concurrency=4,  # 2 workers x 4: up to 8 sessions at once without the limit
+            max_requests=3,
+            batch_size=5,
         )
         counts = inflight(base)
     assert report.failed == 0
@@ -421,16 +432,7 @@ def test_the_workers_profiler_is_stopped_where_it_can_deadlock(
         return "profile" in dask_worker.periodic_callbacks
 
     with inflight_emulator(sessions=12, latency_ms=0) as base:
-        report = asyncio.run(
-            migrate_distributed(
-                "gladia",
-                postgres_url,
-                dask=cluster.scheduler_address,
-                media_root=str(tmp_path / "m"),
-                source_options={"api_key": KEY, "base_url": base},
-                concurrency=2,
-            )
-        )
+        report = _run_on(cluster, postgres_url, base, tmp_path / "m", concurrency=2)
     assert report.failed == 0
     with distributed.Client(cluster.scheduler_address, set_as_default=False) as client:  # type: ignore[no-untyped-call]
         states = set(client.run(running).values())
